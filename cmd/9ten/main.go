@@ -1,0 +1,105 @@
+// Command 9ten runs a 9ten node — a federated, fair-pay music streaming
+// server — and its admin tools.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "9ten:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "9ten",
+		Short:         "9ten: a federated, fair-pay music streaming node",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(), demoCmd(), userCmd())
+	return root
+}
+
+// nodeFlags declares the settings of a node on cmd.
+func nodeFlags(cmd *cobra.Command, o *options) {
+	f := cmd.Flags()
+	f.String("config", "", "config file of \"name = value\" lines, names as the flags below (env NINETEN_CONFIG)")
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on for HTTP")
+	f.StringVar(&o.Data, "data", "./data", "directory for the database, media and the node's secret")
+	f.StringVar(&o.AdminUser, "admin-user", "admin", "username of the admin account created on first start")
+	f.StringVar(&o.AdminPassword, "admin-password", "", "password of that admin account (default: generated and printed once)")
+	f.Int64Var(&o.MaxUploadMiB, "max-upload-mib", 2048, "largest audio file an artist may upload, in MiB")
+	f.IntVar(&o.Workers, "workers", 1, "background workers transcoding uploads in parallel")
+	f.BoolVar(&o.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when a TLS proxy is in front)")
+	f.StringVar(&o.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&o.ListenThreshold, "listen-threshold", 0, "listening time that makes a verified listen (default 30s; tests only)")
+	_ = f.MarkHidden("listen-threshold")
+	cmd.Long += "\n\nEvery flag can also be set by an environment variable NINETEN_<FLAG> (e.g. NINETEN_DATA,\n" +
+		"NINETEN_ADMIN_PASSWORD) or by a line in the --config file; flags win over the environment,\n" +
+		"the environment over the file."
+}
+
+func newLogger(o options) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(o.LogFormat) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, hopts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, hopts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", o.LogFormat)
+}
+
+func serveCmd() *cobra.Command {
+	var o options
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a node",
+		Long: "Run a 9ten node on embedded defaults: SQLite in the data directory, media files on\n" +
+			"local disk; only ffmpeg must be installed. On first start it creates the admin account.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfig(cmd); err != nil {
+				return err
+			}
+			log, err := newLogger(o)
+			if err != nil {
+				return err
+			}
+			slog.SetDefault(log)
+			ctx := cmd.Context()
+			n, err := openNode(ctx, o, log)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			if err := n.ensureAdmin(ctx); err != nil {
+				return err
+			}
+			return n.serve(ctx, func(addr string) {
+				log.Info("node ready", "url", "http://"+addr+"/", "data", o.Data)
+			})
+		},
+	}
+	nodeFlags(cmd, &o)
+	return cmd
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	nineten "nineten.dev"
+	"nineten.dev/account"
+	"nineten.dev/blob/disk"
+	"nineten.dev/catalog"
+	"nineten.dev/jobs"
+	"nineten.dev/listen"
+	"nineten.dev/server"
+	"nineten.dev/sqlstore"
+	"nineten.dev/transcode"
+	"nineten.dev/ui"
+)
+
+// options configure a node; each is a flag of `9ten serve`.
+type options struct {
+	Addr            string
+	Data            string
+	AdminUser       string
+	AdminPassword   string
+	MaxUploadMiB    int64
+	Workers         int
+	SecureCookies   bool
+	LogFormat       string
+	LogLevel        string
+	ListenThreshold time.Duration
+}
+
+// node is one running 9ten node: the only place that knows every
+// implementation of every port.
+type node struct {
+	opts     options
+	log      *slog.Logger
+	db       *sqlstore.DB
+	blobs    *disk.Store
+	accounts *account.Service
+	catalog  *catalog.Service
+	listens  *listen.Service
+	runner   *jobs.Runner
+	server   *server.Server
+	ffmpeg   string // path of the ffmpeg the transcoder uses
+}
+
+func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
+	if err := os.MkdirAll(o.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	tc := transcode.New()
+	if err := tc.Check(ctx); err != nil {
+		return nil, err
+	}
+	db, err := sqlstore.Open(ctx, filepath.Join(o.Data, "9ten.db"))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := disk.Open(filepath.Join(o.Data, "media"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	secret, err := loadSecret(filepath.Join(o.Data, "node.secret"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	clock := nineten.SystemClock{}
+	n := &node{opts: o, log: log, db: db, blobs: blobs, ffmpeg: tc.FFmpegPath}
+	n.runner = &jobs.Runner{Queue: db, Clock: clock, Workers: o.Workers, Log: log.With("component", "jobs")}
+	n.accounts = &account.Service{Store: db, Clock: clock}
+	n.catalog = &catalog.Service{
+		Store: db, Blobs: blobs, Transcoder: tc, Clock: clock,
+		ScratchDir:     filepath.Join(o.Data, "scratch"),
+		MaxUploadBytes: o.MaxUploadMiB << 20,
+		Enqueued:       n.runner.Kick,
+		Log:            log.With("component", "catalog"),
+	}
+	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
+	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
+	n.server = &server.Server{
+		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Store: db, Blobs: blobs,
+		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
+		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
+	}
+	return n, nil
+}
+
+func (n *node) Close() error {
+	return errors.Join(n.db.Close(), n.blobs.Close())
+}
+
+// ensureAdmin creates the first admin on a node without users and prints
+// the password once, when it was generated.
+func (n *node) ensureAdmin(ctx context.Context) error {
+	pw, err := n.accounts.EnsureAdmin(ctx, n.opts.AdminUser, n.opts.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("creating the admin account: %w", err)
+	}
+	if pw != "" {
+		user := n.opts.AdminUser
+		if user == "" {
+			user = "admin"
+		}
+		if n.opts.AdminPassword == "" {
+			fmt.Printf("Created the admin account %q with password %s (shown only once; change it after logging in).\n", user, pw)
+		} else {
+			fmt.Printf("Created the admin account %q with the configured password.\n", user)
+		}
+	}
+	return nil
+}
+
+// serve runs the node until ctx ends: HTTP, background jobs and the
+// periodic sweep of orphaned files. ready is called once it accepts requests.
+func (n *node) serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", n.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", n.opts.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           n.server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.runner.Run(ctx)
+	}()
+	go n.sweepLoop(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	n.server.SetReady(true)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		cancel()
+		<-done
+		return err
+	case <-ctx.Done():
+	}
+	n.server.SetReady(false)
+	n.log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	err = srv.Shutdown(shutdownCtx)
+	<-done
+	return err
+}
+
+func (n *node) sweepLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if err := n.catalog.Sweep(ctx, time.Hour); err != nil && ctx.Err() == nil {
+			n.log.Warn("sweeping orphaned files", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// loadSecret reads the node's secret, creating it on first start. It
+// derives per-session keys, so it never leaves the node.
+func loadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading the node secret %s (32 bytes expected; restore it from a backup): %v", path, err)
+	}
+	b = make([]byte, 32)
+	_, _ = rand.Read(b)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the node secret: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	nineten "nineten.dev"
+	"nineten.dev/account"
+	"nineten.dev/sqlstore"
+)
+
+func userCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage accounts of a node"}
+	var data, username, password, role, display string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an account (password from --password or NINETEN_PASSWORD)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if password == "" {
+				password = os.Getenv("NINETEN_PASSWORD")
+			}
+			db, err := sqlstore.Open(cmd.Context(), filepath.Join(data, "9ten.db"))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			acc := &account.Service{Store: db}
+			u, err := acc.CreateUser(cmd.Context(), username, password, display, nineten.Role(role))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("created %s %q (id %d)\n", u.Role, u.Username, u.ID)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&data, "data", "./data", "the node's data directory")
+	create.Flags().StringVar(&username, "username", "", "username (3–32 of a-z 0-9 _ . -)")
+	create.Flags().StringVar(&password, "password", "", "password (at least 8 characters)")
+	create.Flags().StringVar(&role, "role", "listener", "listener, artist or admin")
+	create.Flags().StringVar(&display, "display-name", "", "name shown to others")
+	_ = create.MarkFlagRequired("username")
+	cmd.AddCommand(create)
+	return cmd
+}

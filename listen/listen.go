@@ -1,0 +1,324 @@
+// Package listen is the use case of playback: it opens a listen session per
+// playback, records which segments the node really served to it, checks the
+// player's signed progress reports against that record, and counts a listen
+// only when both agree. Client-only claims never count.
+package listen
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	nineten "nineten.dev"
+)
+
+// Defaults of the verification rule.
+const (
+	DefaultThreshold      = 30 * time.Second
+	DefaultReportInterval = 10 * time.Second
+	// Slack absorbs the player's timer granularity (timeupdate fires every
+	// ~250 ms) and segment-boundary rounding; it is far below anything a
+	// fake listen could gain from.
+	slack = 1500 * time.Millisecond
+)
+
+// Service runs playback sessions and verifies listens.
+type Service struct {
+	Store nineten.Store
+	Blobs nineten.BlobStore
+	Clock nineten.Clock
+	// Secret derives each session's signing key, so keys are never stored.
+	Secret         []byte
+	Threshold      time.Duration // default DefaultThreshold
+	ReportInterval time.Duration // default DefaultReportInterval
+	Log            *slog.Logger
+
+	mu        sync.Mutex
+	playlists map[string][]nineten.Segment // by blob key; media is immutable per track
+}
+
+// Started is what a player needs to run a playback session.
+type Started struct {
+	SessionID        string `json:"session_id"`
+	Key              string `json:"key"` // hex; signs progress reports
+	ThresholdMS      int64  `json:"threshold_ms"`
+	ReportIntervalMS int64  `json:"report_interval_ms"`
+}
+
+// Report is a progress report from the player.
+type Report struct {
+	Seq        int64  `json:"seq"`
+	PositionMS int64  `json:"position_ms"`
+	HeardMS    int64  `json:"heard_ms"`
+	Sig        string `json:"sig"`
+}
+
+// Outcome tells the player where its session stands.
+type Outcome struct {
+	// Status is "pending" until the player claims the threshold, then the
+	// stored listen's status: "verified" or "unverified".
+	Status   string `json:"status"`
+	Counted  bool   `json:"counted"`
+	HeardMS  int64  `json:"heard_ms"`
+	ServedMS int64  `json:"served_ms"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func (s *Service) now() time.Time {
+	if s.Clock == nil {
+		return nineten.SystemClock{}.Now()
+	}
+	return s.Clock.Now()
+}
+
+func (s *Service) threshold() time.Duration {
+	if s.Threshold > 0 {
+		return s.Threshold
+	}
+	return DefaultThreshold
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+// Key returns the signing key of a session: HMAC(secret, session id).
+func (s *Service) Key(sessionID string) []byte {
+	m := hmac.New(sha256.New, s.Secret)
+	m.Write([]byte("9ten listen session key\x00" + sessionID))
+	return m.Sum(nil)
+}
+
+// Sign signs a progress report the way players must.
+func Sign(key []byte, sessionID string, r Report) string {
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "%s.%d.%d.%d", sessionID, r.Seq, r.PositionMS, r.HeardMS)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Start opens a listen session for a visible track. viewer is nil for an
+// anonymous listener, who is known by anonID (a random id the browser keeps).
+func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string, trackID nineten.ID) (*Started, error) {
+	const op = "listen.Start"
+	t, err := s.Store.TrackByID(ctx, trackID)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	if !t.Visible() {
+		return nil, nineten.E(op, nineten.KindNotFound, fmt.Sprintf("track %d is not available for listening", trackID))
+	}
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	sess := &nineten.ListenSession{
+		ID:        base64.RawURLEncoding.EncodeToString(id[:]),
+		TrackID:   trackID,
+		StartedAt: s.now(),
+	}
+	if viewer != nil {
+		sess.UserID = viewer.ID
+	} else {
+		if anonID == "" {
+			return nil, nineten.E(op, nineten.KindInvalid, "anonymous listening needs cookies enabled")
+		}
+		sess.AnonID = anonID
+	}
+	if err := s.Store.CreateListenSession(ctx, sess); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	interval := s.ReportInterval
+	if interval <= 0 {
+		interval = DefaultReportInterval
+	}
+	return &Started{
+		SessionID:        sess.ID,
+		Key:              hex.EncodeToString(s.Key(sess.ID)),
+		ThresholdMS:      s.thresholdFor(t).Milliseconds(),
+		ReportIntervalMS: interval.Milliseconds(),
+	}, nil
+}
+
+// thresholdFor is the listening time that makes a listen: the threshold,
+// or the whole track when it is shorter.
+func (s *Service) thresholdFor(t *nineten.Track) time.Duration {
+	return min(s.threshold(), time.Duration(t.DurationMS)*time.Millisecond)
+}
+
+// SegmentServed records that the media server served a segment file of a
+// track's HLS rendition to a session. file is the path under the track's
+// "hls/" directory, e.g. "opus128/seg3.m4s"; anything that is not a media
+// segment (playlists, init segments) is ignored, as are sessions of other
+// tracks. It must be called only after the bytes were sent.
+func (s *Service) SegmentServed(ctx context.Context, sessionID string, trackID nineten.ID, file string) error {
+	const op = "listen.SegmentServed"
+	rendition, name := path.Split(file)
+	rendition = strings.TrimSuffix(rendition, "/")
+	if rendition == "" || strings.Contains(rendition, "/") || !strings.HasPrefix(name, "seg") || !strings.HasSuffix(name, ".m4s") {
+		return nil
+	}
+	idx, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "seg"), ".m4s"))
+	if err != nil || idx < 0 {
+		return nil
+	}
+	sess, err := s.Store.ListenSessionByID(ctx, sessionID)
+	if err != nil {
+		if nineten.ErrorKind(err) == nineten.KindNotFound {
+			return nil
+		}
+		return nineten.E(op, err)
+	}
+	if sess.TrackID != trackID {
+		return nil
+	}
+	segs, err := s.playlist(ctx, fmt.Sprintf("tracks/%d/hls/%s/index.m3u8", trackID, rendition))
+	if err != nil {
+		return nineten.E(op, err)
+	}
+	for _, seg := range segs {
+		if seg.URI == name {
+			return s.Store.RecordServedSegment(ctx, nineten.ServedSegment{
+				SessionID: sessionID, Rendition: rendition, Index: idx,
+				StartMS: seg.StartMS, EndMS: seg.EndMS, ServedAt: s.now(),
+			})
+		}
+	}
+	return nil
+}
+
+// playlist returns the parsed media playlist at key. Playlists of a track
+// never change once it is ready, so parsed ones are kept in memory.
+func (s *Service) playlist(ctx context.Context, key string) ([]nineten.Segment, error) {
+	s.mu.Lock()
+	segs, ok := s.playlists[key]
+	s.mu.Unlock()
+	if ok {
+		return segs, nil
+	}
+	b, err := s.Blobs.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	segs, err = nineten.ParseMediaPlaylist(b)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.playlists == nil || len(s.playlists) > 4096 {
+		s.playlists = make(map[string][]nineten.Segment)
+	}
+	s.playlists[key] = segs
+	s.mu.Unlock()
+	return segs, nil
+}
+
+// Progress takes a signed progress report and decides whether the session
+// has become a listen. A listen is verified when all of these hold:
+//   - the node served segments covering at least the threshold of the
+//     track (30 s, or the whole track when shorter), in any rendition;
+//   - the player reports having heard at least the threshold;
+//   - that much time has passed since the session started;
+//   - the player reports no more heard time than the node served.
+//
+// A claim that fails a check is stored as an unverified listen with the
+// reason; later reports can still verify it. One session makes at most one
+// listen, so seeking back and replaying never counts twice.
+func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Outcome, error) {
+	const op = "listen.Progress"
+	sess, err := s.Store.ListenSessionByID(ctx, sessionID)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	want := Sign(s.Key(sessionID), sessionID, r)
+	if !hmac.Equal([]byte(want), []byte(strings.ToLower(r.Sig))) {
+		return nil, nineten.E(op, nineten.KindUnauthenticated, "the progress report's signature does not match its session")
+	}
+	if r.Seq <= 0 || r.HeardMS < 0 || r.PositionMS < 0 {
+		return nil, nineten.E(op, nineten.KindInvalid, "seq must be positive and times non-negative")
+	}
+	track, err := s.Store.TrackByID(ctx, sess.TrackID)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	now := s.now()
+	elapsed := now.Sub(sess.StartedAt)
+	// Heard time can grow only as fast as real time; replaying within the
+	// session adds nothing beyond the track's length.
+	heard := min(max(r.HeardMS, sess.HeardMS), elapsed.Milliseconds()+slack.Milliseconds(), track.DurationMS)
+	sess.LastSeq, sess.HeardMS, sess.PositionMS, sess.LastReportAt = r.Seq, heard, min(r.PositionMS, track.DurationMS), now
+	if err := s.Store.UpdateListenProgress(ctx, sess); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	served, err := s.servedMS(ctx, sessionID, track.DurationMS)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	out := &Outcome{Status: "pending", HeardMS: heard, ServedMS: served}
+	threshold := s.thresholdFor(track)
+	if time.Duration(r.HeardMS)*time.Millisecond < threshold-slack {
+		return out, nil
+	}
+	l := &nineten.Listen{
+		SessionID: sessionID, TrackID: track.ID, UserID: sess.UserID, AnonID: sess.AnonID,
+		StartedAt: sess.StartedAt, HeardMS: heard, Status: nineten.ListenVerified,
+	}
+	switch {
+	case time.Duration(served)*time.Millisecond < threshold-slack:
+		l.Status, l.Reason = nineten.ListenUnverified, fmt.Sprintf("the node served %.1f s of audio to this session, less than the %.0f s a listen needs", float64(served)/1000, threshold.Seconds())
+	case elapsed < threshold-slack:
+		l.Status, l.Reason = nineten.ListenUnverified, fmt.Sprintf("only %.1f s passed since playback started", elapsed.Seconds())
+	case r.HeardMS > served+slack.Milliseconds():
+		l.Status, l.Reason = nineten.ListenUnverified, "the player reports more listening than the node served"
+	}
+	if l.Status == nineten.ListenVerified {
+		l.VerifiedAt = now
+	}
+	if err := s.Store.SaveListen(ctx, l); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	out.Status, out.Counted, out.Reason = string(l.Status), l.Status == nineten.ListenVerified, l.Reason
+	if l.Status == nineten.ListenUnverified {
+		s.logger().InfoContext(ctx, "listen not verified", "session", sessionID, "track", track.ID, "reason", l.Reason)
+	}
+	return out, nil
+}
+
+// servedMS is how much of the track the node served to a session: the
+// union of the spans of its served segments, in any rendition.
+func (s *Service) servedMS(ctx context.Context, sessionID string, durationMS int64) (int64, error) {
+	segs, err := s.Store.ServedSegments(ctx, sessionID)
+	if err != nil {
+		return 0, err
+	}
+	sort.Slice(segs, func(i, j int) bool { return segs[i].StartMS < segs[j].StartMS })
+	var total, end int64
+	for _, sg := range segs {
+		start, stop := max(sg.StartMS, end), min(sg.EndMS, durationMS)
+		if stop > start {
+			total += stop - start
+			end = stop
+		}
+	}
+	return total, nil
+}
+
+// Recent lists a listener's latest verified listens with their tracks.
+func (s *Service) Recent(ctx context.Context, userID nineten.ID, limit int) ([]nineten.Listen, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	return s.Store.RecentListens(ctx, userID, limit)
+}

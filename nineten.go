@@ -1,0 +1,137 @@
+// Package nineten names the domain of 9ten, a federated fair-pay music
+// service: its entities (users, artists, albums, tracks, listens) and the
+// ports through which use cases reach storage, media tools and time.
+//
+// It imports only the standard library and does no I/O; implementations
+// live in their own packages and are wired together in cmd/9ten.
+package nineten
+
+import "time"
+
+// ID identifies a stored entity. IDs are positive and assigned by the store.
+type ID int64
+
+// Role is what a user may do on a node. Roles are ordered: an admin can do
+// everything an artist can, and an artist everything a listener can.
+type Role string
+
+const (
+	RoleListener Role = "listener"
+	RoleArtist   Role = "artist"
+	RoleAdmin    Role = "admin"
+)
+
+// Rank orders roles so that permission checks can compare them.
+func (r Role) Rank() int {
+	switch r {
+	case RoleListener:
+		return 1
+	case RoleArtist:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r.Rank() > 0 }
+
+// User is an account on this node.
+type User struct {
+	ID           ID
+	Username     string
+	DisplayName  string
+	PasswordHash string
+	Role         Role
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Artist is a public artist profile, owned by one user.
+type Artist struct {
+	ID        ID
+	OwnerID   ID
+	Name      string
+	Slug      string
+	Bio       string
+	CreatedAt time.Time
+	// TrackCount counts the artist's playable tracks; filled by reads.
+	TrackCount int
+}
+
+// Album groups an artist's tracks.
+type Album struct {
+	ID         ID
+	ArtistID   ID
+	ArtistName string
+	Title      string
+	Year       int
+	Genre      string
+	// CoverKey is the blob key prefix of the album's resized cover art, or
+	// empty when the album has none.
+	CoverKey   string
+	CreatedAt  time.Time
+	TrackCount int
+}
+
+// TrackStatus is where a track is in its life: uploaded tracks are
+// processing until their media is ready, and only ready, unhidden tracks
+// are visible to anyone but their owner and admins.
+type TrackStatus string
+
+const (
+	TrackProcessing TrackStatus = "processing"
+	TrackReady      TrackStatus = "ready"
+	TrackFailed     TrackStatus = "failed"
+)
+
+// Track is one piece of music and the media derived from it.
+type Track struct {
+	ID          ID
+	ArtistID    ID
+	ArtistName  string
+	AlbumID     ID // zero for a single outside any album
+	AlbumTitle  string
+	Title       string
+	TrackNumber int
+	Year        int
+	Genre       string
+	DurationMS  int64
+	Status      TrackStatus
+	// Error says why processing failed, in words for the artist.
+	Error  string
+	Hidden bool // hidden by an admin (moderation)
+
+	Original  Original
+	CoverKey  string // blob key prefix of resized cover art; empty when none
+	MediaKey  string // blob key prefix under which HLS and waveform live
+	PlayCount int64  // verified listens
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Visible reports whether the public may see and play the track.
+func (t *Track) Visible() bool { return t.Status == TrackReady && !t.Hidden }
+
+// Original describes the file the artist uploaded, kept for download.
+type Original struct {
+	Key      string // blob key
+	Filename string // sanitized name offered on download
+	MIMEType string
+	Size     int64
+	SHA256   string // hex
+	Format   string // container format as probed, e.g. "flac"
+	Codec    string // audio codec as probed, e.g. "flac", "mp3"
+}
+
+// Tags are the descriptive metadata of a track, as read from the file or
+// edited by the artist.
+type Tags struct {
+	Title       string
+	Artist      string
+	Album       string
+	TrackNumber int
+	Year        int
+	Genre       string
+}

@@ -1,0 +1,296 @@
+package nineten
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Clock tells the time. Use cases take time from a Clock so that tests can
+// control it; SystemClock is the real one.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock, in UTC.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Page selects a window of a list. A zero Limit means the store's default.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// Store is the node's persistent state. Each method is atomic on its own;
+// WithTx runs several in one transaction, and the Store handed to fn must be
+// used for every call inside it.
+type Store interface {
+	UserStore
+	CatalogStore
+	ListenStore
+	JobQueue
+	WithTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+}
+
+// Session is a logged-in browser session. The token itself is never
+// stored: only its SHA-256 hash.
+type Session struct {
+	TokenHash string
+	UserID    ID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// APIToken is a long-lived bearer token for scripts and other clients,
+// stored as a hash like sessions.
+type APIToken struct {
+	ID         ID
+	UserID     ID
+	Name       string
+	TokenHash  string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// UserStore keeps accounts and their credentials.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error // sets u.ID; KindConflict when the username is taken
+	UserByID(ctx context.Context, id ID) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	ListUsers(ctx context.Context, p Page) ([]User, int, error)
+	CountUsers(ctx context.Context) (int, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionByHash(ctx context.Context, tokenHash string) (*Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+	DeleteUserSessions(ctx context.Context, userID ID) error
+
+	CreateToken(ctx context.Context, t *APIToken) error // sets t.ID
+	TokenByHash(ctx context.Context, tokenHash string) (*APIToken, error)
+	TouchToken(ctx context.Context, id ID, at time.Time) error
+	ListTokens(ctx context.Context, userID ID) ([]APIToken, error)
+	DeleteToken(ctx context.Context, userID, id ID) error
+}
+
+// TrackFilter selects tracks. By default only visible tracks are listed.
+type TrackFilter struct {
+	ArtistID ID
+	AlbumID  ID
+	OwnerID  ID     // tracks of artists owned by this user
+	Query    string // full-text search over title, artist, album and genre
+	// All includes processing, failed and hidden tracks (owners, admins).
+	All bool
+}
+
+// CatalogStore keeps artists, albums and tracks.
+type CatalogStore interface {
+	CreateArtist(ctx context.Context, a *Artist) error // sets a.ID; KindConflict when the slug is taken
+	ArtistByID(ctx context.Context, id ID) (*Artist, error)
+	ArtistsByOwner(ctx context.Context, ownerID ID) ([]Artist, error)
+	ListArtists(ctx context.Context, query string, p Page) ([]Artist, int, error)
+	UpdateArtist(ctx context.Context, a *Artist) error
+
+	// AlbumByTitle finds an artist's album by its title, case-insensitively.
+	AlbumByTitle(ctx context.Context, artistID ID, title string) (*Album, error)
+	CreateAlbum(ctx context.Context, a *Album) error // sets a.ID
+	AlbumByID(ctx context.Context, id ID) (*Album, error)
+	ListAlbums(ctx context.Context, artistID ID, p Page) ([]Album, int, error)
+	UpdateAlbum(ctx context.Context, a *Album) error
+	DeleteAlbum(ctx context.Context, id ID) error
+
+	CreateTrack(ctx context.Context, t *Track) error // sets t.ID
+	TrackByID(ctx context.Context, id ID) (*Track, error)
+	ListTracks(ctx context.Context, f TrackFilter, p Page) ([]Track, int, error)
+	UpdateTrack(ctx context.Context, t *Track) error
+	DeleteTrack(ctx context.Context, id ID) error
+}
+
+// ListenSession is one playback of one track by one listener (or anonymous
+// browser). The media server records which segments it served to the
+// session; the player reports progress signed with the session's key.
+type ListenSession struct {
+	ID           string
+	TrackID      ID
+	UserID       ID     // zero for an anonymous listener
+	AnonID       string // stable per browser for anonymous listeners
+	StartedAt    time.Time
+	LastSeq      int64 // highest progress report sequence accepted
+	HeardMS      int64 // milliseconds heard, as last reported and capped
+	PositionMS   int64
+	LastReportAt time.Time
+}
+
+// ServedSegment is a media segment the node served to a listen session,
+// with the span of the track it covers.
+type ServedSegment struct {
+	SessionID string
+	Rendition string
+	Index     int
+	StartMS   int64
+	EndMS     int64
+	ServedAt  time.Time
+}
+
+// ListenStatus says whether a listen counts.
+type ListenStatus string
+
+const (
+	// ListenVerified: the node served the audio and the player's reports agree.
+	ListenVerified ListenStatus = "verified"
+	// ListenUnverified: the player claimed a listen that the node's own
+	// record does not (yet) support. It never counts.
+	ListenUnverified ListenStatus = "unverified"
+)
+
+// Listen is a playback that reached the listen threshold, or claimed to.
+type Listen struct {
+	ID         ID
+	SessionID  string
+	TrackID    ID
+	UserID     ID
+	AnonID     string
+	StartedAt  time.Time
+	HeardMS    int64
+	Status     ListenStatus
+	Reason     string // why a listen is not verified
+	VerifiedAt time.Time
+	// Track is filled by reads that list listens with their tracks.
+	Track *Track
+}
+
+// ListenStore keeps playback sessions and listens.
+type ListenStore interface {
+	CreateListenSession(ctx context.Context, s *ListenSession) error
+	ListenSessionByID(ctx context.Context, id string) (*ListenSession, error)
+	// RecordServedSegment is idempotent per (session, rendition, index).
+	RecordServedSegment(ctx context.Context, s ServedSegment) error
+	ServedSegments(ctx context.Context, sessionID string) ([]ServedSegment, error)
+	// UpdateListenProgress stores a progress report if seq is higher than
+	// the last accepted one; otherwise it fails with KindConflict, which
+	// makes replayed reports harmless.
+	UpdateListenProgress(ctx context.Context, s *ListenSession) error
+	// SaveListen creates or updates the listen of l.SessionID. A listen that
+	// becomes verified adds one to its track's play count, exactly once.
+	SaveListen(ctx context.Context, l *Listen) error
+	ListenBySession(ctx context.Context, sessionID string) (*Listen, error)
+	// RecentListens lists a listener's verified listens, newest first,
+	// each with its track.
+	RecentListens(ctx context.Context, userID ID, limit int) ([]Listen, error)
+}
+
+// JobStatus is where a background job is in its life.
+type JobStatus string
+
+const (
+	JobQueued  JobStatus = "queued"
+	JobRunning JobStatus = "running"
+	JobDone    JobStatus = "done"
+	JobFailed  JobStatus = "failed" // gave up after its last attempt
+)
+
+// Job is durable background work: it survives restarts, and a job whose
+// worker died is picked up again once its lease runs out.
+type Job struct {
+	ID          ID
+	Kind        string
+	Payload     []byte // JSON
+	Status      JobStatus
+	Attempts    int
+	MaxAttempts int
+	RunAt       time.Time
+	LockedUntil time.Time
+	LastError   string
+	Progress    int // percent, for people watching
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// JobQueue is a durable queue of background jobs.
+type JobQueue interface {
+	Enqueue(ctx context.Context, j *Job) error // sets j.ID
+	// Claim takes the next due job of one of kinds, or returns nil when none
+	// is due. It counts an attempt and leases the job until now+lease.
+	Claim(ctx context.Context, kinds []string, now time.Time, lease time.Duration) (*Job, error)
+	// Heartbeat extends a running job's lease and records its progress.
+	Heartbeat(ctx context.Context, id ID, until time.Time, progress int) error
+	Complete(ctx context.Context, id ID, at time.Time) error
+	// Retry puts a job back in the queue to run at runAt, or marks it
+	// failed when it has used all its attempts.
+	Retry(ctx context.Context, id ID, errMsg string, runAt time.Time) error
+	// Fail marks a job failed for good, whatever attempts it has left: for
+	// errors that retrying cannot fix.
+	Fail(ctx context.Context, id ID, errMsg string, at time.Time) error
+	JobByID(ctx context.Context, id ID) (*Job, error)
+	// ActiveJobs lists queued and running jobs.
+	ActiveJobs(ctx context.Context) ([]Job, error)
+}
+
+// Blob is an open stored file.
+type Blob interface {
+	io.ReadSeekCloser
+	Size() int64
+	ModTime() time.Time
+}
+
+// BlobStore keeps media files under slash-separated keys such as
+// "tracks/7/hls/opus128/seg3.m4s". Keys never contain "..".
+type BlobStore interface {
+	// Put stores r under key atomically: readers see the old or the whole new file.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+	// Import moves a local file into the store under key (the file is gone after).
+	Import(ctx context.Context, key, localPath string) error
+	Open(ctx context.Context, key string) (Blob, error) // KindNotFound when missing
+	Delete(ctx context.Context, key string) error
+	// DeletePrefix removes every blob whose key starts with prefix + "/".
+	DeletePrefix(ctx context.Context, prefix string) error
+	// List lists the keys under prefix + "/", sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+// Probe is what the transcoder learned of a media file.
+type Probe struct {
+	Format     string // container, e.g. "flac", "mp3", "ogg", "mov,mp4,m4a,3gp,3g2,mj2", "wav"
+	Codec      string // audio codec, e.g. "flac", "mp3", "vorbis", "opus", "aac", "pcm_s16le"
+	DurationMS int64
+	SampleRate int
+	Channels   int
+	BitRate    int64
+	Tags       Tags
+	HasCover   bool
+}
+
+// Rendition is one HLS variant of a track.
+type Rendition struct {
+	Name     string // directory and id, e.g. "opus128"
+	Codec    string // "opus" or "aac"
+	Codecs   string // RFC 6381 CODECS attribute, e.g. "opus", "mp4a.40.2"
+	Bitrate  int    // bits per second
+	Playlist string // path relative to the output directory, e.g. "opus128/index.m3u8"
+}
+
+// HLSOutput describes what the transcoder wrote to its output directory:
+// master playlists ("master.m3u8" with every rendition, plus "opus.m3u8"
+// and "aac.m3u8" with one codec each) and a directory per rendition.
+type HLSOutput struct {
+	Renditions []Rendition
+	SegmentMS  int64 // target segment duration
+}
+
+// Transcoder turns uploaded audio into streamable media. It works on local
+// files because the tools behind it do.
+type Transcoder interface {
+	// Probe reads format, duration and tags; KindUnsupported for non-audio.
+	Probe(ctx context.Context, path string) (*Probe, error)
+	// HLS writes every rendition of src into outDir, reporting progress in
+	// milliseconds of audio done.
+	HLS(ctx context.Context, src, outDir string, progress func(doneMS int64)) (*HLSOutput, error)
+	// Peaks returns n waveform peaks of src, each 0–1000.
+	Peaks(ctx context.Context, src string, n int) ([]int, error)
+	// Cover writes the embedded cover art of src (or the image file src) as
+	// "cover-600.jpg" and "cover-200.jpg" into outDir. It reports false when
+	// src has no picture.
+	Cover(ctx context.Context, src, outDir string) (bool, error)
+}

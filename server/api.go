@@ -1,0 +1,686 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	nineten "nineten.dev"
+	"nineten.dev/catalog"
+	"nineten.dev/listen"
+)
+
+// route is one API endpoint: how it is served and how it is documented.
+// The OpenAPI document is generated from these, so the two cannot differ.
+type route struct {
+	Method, Path string
+	Summary      string
+	Tag          string
+	Auth         string // "", "user" or "admin"
+	Query        []string
+	Body         any // request body shape, nil for none
+	Multipart    bool
+	Status       int // success status
+	Resp         any // response body shape, nil for none
+	handle       func(w http.ResponseWriter, r *http.Request) error
+}
+
+func (s *Server) registerAPI(mux *http.ServeMux) {
+	page := []string{"limit", "offset"}
+	routes := []route{
+		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3 description", Tag: "meta", Status: 200, handle: s.openAPI},
+
+		{Method: "POST", Path: "/api/v1/auth/signup", Summary: "Create a listener account and log in", Tag: "auth", Body: credentials{}, Status: 201, Resp: userEnvelope{}, handle: s.signup},
+		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Log in (sets the session cookie)", Tag: "auth", Body: credentials{}, Status: 200, Resp: userEnvelope{}, handle: s.login},
+		{Method: "POST", Path: "/api/v1/auth/logout", Summary: "Log out", Tag: "auth", Status: 204, handle: s.logout},
+		{Method: "GET", Path: "/api/v1/me", Summary: "The logged-in user and their artist profiles", Tag: "auth", Auth: "user", Status: 200, Resp: meJSON{}, handle: s.me},
+		{Method: "GET", Path: "/api/v1/me/tokens", Summary: "List your API tokens", Tag: "auth", Auth: "user", Status: 200, Resp: tokenList{}, handle: s.listTokens},
+		{Method: "POST", Path: "/api/v1/me/tokens", Summary: "Create an API token (shown once)", Tag: "auth", Auth: "user", Body: tokenInput{}, Status: 201, Resp: tokenJSON{}, handle: s.createToken},
+		{Method: "DELETE", Path: "/api/v1/me/tokens/{id}", Summary: "Revoke an API token", Tag: "auth", Auth: "user", Status: 204, handle: s.deleteToken},
+		{Method: "GET", Path: "/api/v1/me/tracks", Summary: "Your tracks in every status", Tag: "catalog", Auth: "user", Query: page, Status: 200, Resp: trackPage{}, handle: s.myTracks},
+		{Method: "GET", Path: "/api/v1/me/listens", Summary: "Your recently played tracks", Tag: "listens", Auth: "user", Query: []string{"limit"}, Status: 200, Resp: listenList{}, handle: s.myListens},
+
+		{Method: "GET", Path: "/api/v1/artists", Summary: "List artists", Tag: "catalog", Query: append([]string{"q"}, page...), Status: 200, Resp: artistPage{}, handle: s.listArtists},
+		{Method: "POST", Path: "/api/v1/artists", Summary: "Create an artist profile (you become an artist)", Tag: "catalog", Auth: "user", Body: artistInput{}, Status: 201, Resp: artistJSON{}, handle: s.createArtist},
+		{Method: "GET", Path: "/api/v1/artists/{id}", Summary: "An artist", Tag: "catalog", Status: 200, Resp: artistJSON{}, handle: s.getArtist},
+		{Method: "PATCH", Path: "/api/v1/artists/{id}", Summary: "Edit an artist profile", Tag: "catalog", Auth: "user", Body: artistInput{}, Status: 200, Resp: artistJSON{}, handle: s.patchArtist},
+
+		{Method: "GET", Path: "/api/v1/albums", Summary: "List albums", Tag: "catalog", Query: append([]string{"artist_id"}, page...), Status: 200, Resp: albumPage{}, handle: s.listAlbums},
+		{Method: "GET", Path: "/api/v1/albums/{id}", Summary: "An album with its tracks", Tag: "catalog", Status: 200, Resp: albumJSON{}, handle: s.getAlbum},
+		{Method: "PATCH", Path: "/api/v1/albums/{id}", Summary: "Edit an album", Tag: "catalog", Auth: "user", Body: albumInput{}, Status: 200, Resp: albumJSON{}, handle: s.patchAlbum},
+
+		{Method: "GET", Path: "/api/v1/tracks", Summary: "List or search tracks", Tag: "catalog", Query: append([]string{"q", "artist_id", "album_id", "all"}, page...), Status: 200, Resp: trackPage{}, handle: s.listTracks},
+		{Method: "GET", Path: "/api/v1/tracks/{id}", Summary: "A track", Tag: "catalog", Status: 200, Resp: trackJSON{}, handle: s.getTrack},
+		{Method: "PATCH", Path: "/api/v1/tracks/{id}", Summary: "Edit a track's tags (admins: hide)", Tag: "catalog", Auth: "user", Body: trackInput{}, Status: 200, Resp: trackJSON{}, handle: s.patchTrack},
+		{Method: "DELETE", Path: "/api/v1/tracks/{id}", Summary: "Delete a track and its media", Tag: "catalog", Auth: "user", Status: 204, handle: s.deleteTrack},
+		{Method: "POST", Path: "/api/v1/uploads", Summary: "Upload one audio file (multipart field \"file\")", Tag: "catalog", Auth: "user", Body: uploadForm{}, Multipart: true, Status: 202, Resp: trackEnvelope{}, handle: s.upload},
+
+		{Method: "POST", Path: "/api/v1/listens", Summary: "Start a playback session of a track", Tag: "listens", Body: listenStart{}, Status: 201, Resp: listen.Started{}, handle: s.startListen},
+		{Method: "POST", Path: "/api/v1/listens/{session}/progress", Summary: "Report playback progress (signed with the session key)", Tag: "listens", Body: listen.Report{}, Status: 200, Resp: listen.Outcome{}, handle: s.listenProgress},
+
+		{Method: "GET", Path: "/api/v1/admin/users", Summary: "List accounts", Tag: "admin", Auth: "admin", Query: page, Status: 200, Resp: userPage{}, handle: s.adminUsers},
+		{Method: "PATCH", Path: "/api/v1/admin/users/{id}", Summary: "Disable, enable or change the role of an account", Tag: "admin", Auth: "admin", Body: userInput{}, Status: 200, Resp: userJSON{}, handle: s.adminPatchUser},
+		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
+	}
+	for _, rt := range routes {
+		h := rt.handle
+		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+			if err := h(w, r); err != nil {
+				s.writeError(w, r, err)
+			}
+		})
+	}
+	s.routes = routes
+}
+
+func pathID(r *http.Request, name string) (nineten.ID, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, nineten.E("server.pathID", nineten.KindNotFound, fmt.Sprintf("%q is not an id", r.PathValue(name)))
+	}
+	return nineten.ID(id), nil
+}
+
+func queryID(r *http.Request, name string) (nineten.ID, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, nineten.E("server.queryID", nineten.KindInvalid, fmt.Sprintf("%s=%q is not an id", name, v))
+	}
+	return nineten.ID(id), nil
+}
+
+// pageOf reads limit and offset, with limit 1–200 (default 50).
+func pageOf(r *http.Request) (nineten.Page, error) {
+	p := nineten.Page{Limit: 50}
+	for name, dst := range map[string]*int{"limit": &p.Limit, "offset": &p.Offset} {
+		if v := r.URL.Query().Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return p, nineten.E("server.pageOf", nineten.KindInvalid, name+" must be a non-negative integer")
+			}
+			*dst = n
+		}
+	}
+	if p.Limit == 0 || p.Limit > 200 {
+		return p, nineten.E("server.pageOf", nineten.KindInvalid, "limit must be between 1 and 200")
+	}
+	return p, nil
+}
+
+// Auth.
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
+	var in credentials
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := s.Accounts.SignUp(r.Context(), in.Username, in.Password, in.DisplayName); err != nil {
+		return err
+	}
+	return s.startSession(w, r, in, http.StatusCreated)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var in credentials
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	return s.startSession(w, r, in, http.StatusOK)
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, in credentials, status int) error {
+	u, token, err := s.Accounts.Login(r.Context(), in.Username, in.Password)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, token, s.Accounts.TTL())
+	writeJSON(w, status, userEnvelope{toUser(u)})
+	return nil
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.Accounts.Logout(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(w, r)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	artists, err := s.Catalog.ArtistsOf(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	out := meJSON{User: toUser(u), Artists: []artistJSON{}}
+	for i := range artists {
+		out.Artists = append(out.Artists, toArtist(&artists[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	toks, err := s.Store.ListTokens(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := tokenList{Items: []tokenJSON{}}
+	for _, t := range toks {
+		out.Items = append(out.Items, toToken(&t, ""))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func toToken(t *nineten.APIToken, secret string) tokenJSON {
+	j := tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, Token: secret}
+	if !t.LastUsedAt.IsZero() {
+		lu := t.LastUsedAt
+		j.LastUsed = &lu
+	}
+	return j
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	var in tokenInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	t, secret, err := s.Accounts.CreateToken(r.Context(), u, in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toToken(t, secret))
+	return nil
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteToken(r.Context(), u.ID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Catalog.
+
+func (s *Server) listArtists(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	items, total, err := s.Catalog.Artists(r.Context(), r.URL.Query().Get("q"), p)
+	if err != nil {
+		return err
+	}
+	out := artistPage{Items: []artistJSON{}, Total: total, Limit: p.Limit, Offset: p.Offset}
+	for i := range items {
+		out.Items = append(out.Items, toArtist(&items[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createArtist(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	var in artistInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		return nineten.E("server.createArtist", nineten.KindInvalid, "name is required")
+	}
+	bio := ""
+	if in.Bio != nil {
+		bio = *in.Bio
+	}
+	a, err := s.Catalog.CreateArtist(r.Context(), u, *in.Name, bio)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toArtist(a))
+	return nil
+}
+
+func (s *Server) getArtist(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.Catalog.Artist(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toArtist(a))
+	return nil
+}
+
+func (s *Server) patchArtist(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in artistInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.Catalog.UpdateArtist(r.Context(), u, id, catalog.ArtistEdit{Name: in.Name, Bio: in.Bio})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toArtist(a))
+	return nil
+}
+
+func (s *Server) listAlbums(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	artistID, err := queryID(r, "artist_id")
+	if err != nil {
+		return err
+	}
+	items, total, err := s.Catalog.Albums(r.Context(), artistID, p)
+	if err != nil {
+		return err
+	}
+	out := albumPage{Items: []albumJSON{}, Total: total, Limit: p.Limit, Offset: p.Offset}
+	for i := range items {
+		out.Items = append(out.Items, toAlbum(&items[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getAlbum(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, tracks, err := s.Catalog.Album(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out := toAlbum(a)
+	out.Tracks = toTracks(tracks)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) patchAlbum(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in albumInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.Catalog.UpdateAlbum(r.Context(), u, id, catalog.AlbumEdit{Title: in.Title, Year: in.Year, Genre: in.Genre})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAlbum(a))
+	return nil
+}
+
+func (s *Server) listTracks(w http.ResponseWriter, r *http.Request) error {
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	var f nineten.TrackFilter
+	if f.ArtistID, err = queryID(r, "artist_id"); err != nil {
+		return err
+	}
+	if f.AlbumID, err = queryID(r, "album_id"); err != nil {
+		return err
+	}
+	f.Query = r.URL.Query().Get("q")
+	viewer, err := s.viewer(r)
+	if err != nil {
+		return err
+	}
+	if all := r.URL.Query().Get("all"); all == "1" || all == "true" {
+		if viewer == nil || viewer.Role != nineten.RoleAdmin {
+			return nineten.E("server.listTracks", nineten.KindPermission, "only admins may list hidden and unfinished tracks (all=1)")
+		}
+		f.All = true
+	}
+	items, total, err := s.Catalog.Tracks(r.Context(), viewer, f, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, trackPage{Items: toTracks(items), Total: total, Limit: p.Limit, Offset: p.Offset})
+	return nil
+}
+
+// trackFor renders a track for viewer, with its processing job when the
+// viewer manages it.
+func (s *Server) trackFor(r *http.Request, viewer *nineten.User, t *nineten.Track) trackJSON {
+	j := toTrack(t)
+	if t.Status == nineten.TrackProcessing && s.Catalog.MayManage(r.Context(), viewer, t) {
+		if jobs, err := s.Catalog.ProcessingJobs(r.Context()); err == nil {
+			if job, ok := jobs[t.ID]; ok {
+				j.Job = toJob(&job, t.ID)
+			}
+		}
+	}
+	return j
+}
+
+func toJob(j *nineten.Job, trackID nineten.ID) *jobJSON {
+	return &jobJSON{ID: j.ID, Kind: j.Kind, Status: string(j.Status), Progress: j.Progress, Attempts: j.Attempts, LastError: j.LastError, TrackID: trackID}
+}
+
+func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	viewer, err := s.viewer(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.Catalog.Track(r.Context(), viewer, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.trackFor(r, viewer, t))
+	return nil
+}
+
+func (s *Server) patchTrack(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in trackInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.Catalog.UpdateTrack(r.Context(), u, id, catalog.TrackEdit{
+		Title: in.Title, Album: in.Album, TrackNumber: in.TrackNumber, Year: in.Year, Genre: in.Genre, Hidden: in.Hidden,
+	})
+	if err != nil {
+		return err
+	}
+	s.forgetVisibility(id)
+	writeJSON(w, http.StatusOK, s.trackFor(r, u, t))
+	return nil
+}
+
+func (s *Server) deleteTrack(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Catalog.DeleteTrack(r.Context(), u, id); err != nil {
+		return err
+	}
+	s.forgetVisibility(id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) myTracks(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	items, total, err := s.Catalog.OwnTracks(r.Context(), u, p)
+	if err != nil {
+		return err
+	}
+	out := trackPage{Items: make([]trackJSON, 0, len(items)), Total: total, Limit: p.Limit, Offset: p.Offset}
+	for i := range items {
+		out.Items = append(out.Items, s.trackFor(r, u, &items[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// upload streams a multipart upload's "file" part straight to the catalog.
+// An "artist_id" field, if any, must come before the file (or be given as
+// a query parameter), because the file is consumed as it arrives.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	const op = "server.upload"
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return nineten.E(op, nineten.KindUnsupported, "send the file as multipart/form-data in a field named \"file\"")
+	}
+	limit := s.MaxUploadBytes
+	if limit <= 0 {
+		limit = catalog.DefaultMaxUpload
+	}
+	if r.ContentLength > limit+1<<20 {
+		return nineten.E(op, nineten.KindTooLarge, fmt.Sprintf("files are limited to %d MiB", limit>>20))
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nineten.E(op, nineten.KindInvalid, "the multipart body is malformed", err)
+	}
+	artistID, err := queryID(r, "artist_id")
+	if err != nil {
+		return err
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nineten.E(op, nineten.KindInvalid, "the form has no \"file\" field")
+		}
+		if err != nil {
+			return nineten.E(op, nineten.KindInvalid, "the multipart body is malformed", err)
+		}
+		switch part.FormName() {
+		case "artist_id":
+			v, _ := io.ReadAll(io.LimitReader(part, 32))
+			id, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
+			if err != nil || id <= 0 {
+				return nineten.E(op, nineten.KindInvalid, "artist_id must be an artist's id")
+			}
+			artistID = nineten.ID(id)
+		case "file":
+			t, err := s.Catalog.Upload(r.Context(), u, catalog.Upload{
+				ArtistID: artistID, Filename: part.FileName(), ContentType: part.Header.Get("Content-Type"), Body: part,
+			})
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusAccepted, trackEnvelope{s.trackFor(r, u, t)})
+			return nil
+		}
+	}
+}
+
+// Listens.
+
+func (s *Server) startListen(w http.ResponseWriter, r *http.Request) error {
+	var in listenStart
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	viewer, err := s.viewer(r)
+	if err != nil {
+		return err
+	}
+	anon := ""
+	if viewer == nil {
+		anon = s.anonID(w, r)
+	}
+	started, err := s.Listens.Start(r.Context(), viewer, anon, in.TrackID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, started)
+	return nil
+}
+
+func (s *Server) listenProgress(w http.ResponseWriter, r *http.Request) error {
+	var in listen.Report
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	out, err := s.Listens.Progress(r.Context(), r.PathValue("session"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) myListens(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	ls, err := s.Listens.Recent(r.Context(), u.ID, limit)
+	if err != nil {
+		return err
+	}
+	out := listenList{Items: []listenJSON{}}
+	for _, l := range ls {
+		if l.Track != nil {
+			out.Items = append(out.Items, listenJSON{Track: toTrack(l.Track), StartedAt: l.StartedAt, HeardMS: l.HeardMS})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Admin.
+
+func (s *Server) adminUsers(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.requireAdmin(r); err != nil {
+		return err
+	}
+	p, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	users, total, err := s.Store.ListUsers(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := userPage{Items: []userJSON{}, Total: total, Limit: p.Limit, Offset: p.Offset}
+	for i := range users {
+		out.Items = append(out.Items, toUser(&users[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) adminPatchUser(w http.ResponseWriter, r *http.Request) error {
+	admin, err := s.requireAdmin(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in userInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	var u *nineten.User
+	if in.Role != nil {
+		if u, err = s.Accounts.SetRole(r.Context(), admin, id, nineten.Role(*in.Role)); err != nil {
+			return err
+		}
+	}
+	if in.Disabled != nil {
+		if u, err = s.Accounts.SetDisabled(r.Context(), admin, id, *in.Disabled); err != nil {
+			return err
+		}
+	}
+	if u == nil {
+		return nineten.E("server.adminPatchUser", nineten.KindInvalid, "send disabled and/or role")
+	}
+	writeJSON(w, http.StatusOK, toUser(u))
+	return nil
+}
+
+func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.requireAdmin(r); err != nil {
+		return err
+	}
+	byTrack, err := s.Catalog.ProcessingJobs(r.Context())
+	if err != nil {
+		return err
+	}
+	jobs, err := s.Store.ActiveJobs(r.Context())
+	if err != nil {
+		return err
+	}
+	trackOf := map[nineten.ID]nineten.ID{}
+	for tid, j := range byTrack {
+		trackOf[j.ID] = tid
+	}
+	out := jobList{Items: []jobJSON{}}
+	for i := range jobs {
+		out.Items = append(out.Items, *toJob(&jobs[i], trackOf[jobs[i].ID]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,170 @@
+package server
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
+	"time"
+
+	nineten "nineten.dev"
+)
+
+// mediaFile lists the files of a track that may be served, so a request
+// can never name anything else in the blob store.
+var mediaFile = regexp.MustCompile(`^(hls/(master|opus|aac)\.m3u8|hls/[a-z]+[0-9]+/(index\.m3u8|init\.mp4|seg[0-9]{1,6}\.m4s)|waveform\.json|cover-(600|200)\.jpg|original)$`)
+
+// visibility is a short-lived cache of whether a track is public: media
+// requests are the node's hottest path, and most are for public tracks.
+type visibility struct {
+	visible  bool
+	mime     string
+	filename string
+	until    time.Time
+}
+
+const visibilityTTL = 2 * time.Second
+
+func (s *Server) forgetVisibility(id nineten.ID) {
+	s.visMu.Lock()
+	delete(s.vis, id)
+	s.visMu.Unlock()
+}
+
+func (s *Server) trackVisibility(r *http.Request, id nineten.ID) (visibility, *nineten.Track, error) {
+	now := time.Now()
+	s.visMu.Lock()
+	v, ok := s.vis[id]
+	s.visMu.Unlock()
+	if ok && now.Before(v.until) {
+		return v, nil, nil
+	}
+	t, err := s.Store.TrackByID(r.Context(), id)
+	if err != nil {
+		return visibility{}, nil, err
+	}
+	v = visibility{visible: t.Visible(), mime: t.Original.MIMEType, filename: t.Original.Filename, until: now.Add(visibilityTTL)}
+	s.visMu.Lock()
+	if s.vis == nil || len(s.vis) > 100_000 {
+		s.vis = make(map[nineten.ID]visibility)
+	}
+	s.vis[id] = v
+	s.visMu.Unlock()
+	return v, t, nil
+}
+
+// trackMedia serves a track's media file with Range, ETag and caching.
+// Segments served to a listen session (X-Listen-Session header, or the ls
+// query parameter for players that cannot set headers) are recorded as the
+// evidence that verifies listens.
+func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	file := r.PathValue("file")
+	if err != nil || !mediaFile.MatchString(file) {
+		writeProblem(w, r, http.StatusNotFound, "no such media file")
+		return
+	}
+	v, t, err := s.trackVisibility(r, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	private := !v.visible
+	if private {
+		if t == nil {
+			if t, err = s.Store.TrackByID(r.Context(), id); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		viewer, err := s.viewer(r)
+		if err != nil || !s.Catalog.MayManage(r.Context(), viewer, t) {
+			writeProblem(w, r, http.StatusNotFound, fmt.Sprintf("track %d does not exist", id))
+			return
+		}
+	}
+	key := fmt.Sprintf("tracks/%d/%s", id, file)
+	ctype, cache := mediaType(file), "public, max-age=86400"
+	switch path.Ext(file) {
+	case ".m3u8", ".json":
+		cache = "public, max-age=300"
+	}
+	if private {
+		cache = "private, no-store"
+	}
+	if file == "original" {
+		ctype = v.mime
+		disp := "inline"
+		if r.URL.Query().Has("download") {
+			disp = "attachment"
+		}
+		w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": v.filename}))
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	size, ok := s.serveBlob(sw, r, key, ctype, cache)
+	if !ok || r.Method != http.MethodGet {
+		return
+	}
+	// Count a segment only when it was sent whole, not for a cache
+	// revalidation or a partial range.
+	if sid := listenSession(r); sid != "" && sw.status == http.StatusOK && sw.bytes == size && path.Ext(file) == ".m4s" {
+		if err := s.Listens.SegmentServed(r.Context(), sid, id, file[len("hls/"):]); err != nil {
+			s.Log.WarnContext(r.Context(), "recording a served segment failed", "track", id, "file", file, "err", err)
+		}
+	}
+}
+
+func listenSession(r *http.Request) string {
+	if sid := r.Header.Get("X-Listen-Session"); sid != "" {
+		return sid
+	}
+	return r.URL.Query().Get("ls")
+}
+
+// albumCover serves an album's cover art.
+func (s *Server) albumCover(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	file := r.PathValue("file")
+	if err != nil || (file != "cover-600.jpg" && file != "cover-200.jpg") {
+		writeProblem(w, r, http.StatusNotFound, "no such media file")
+		return
+	}
+	s.serveBlob(w, r, fmt.Sprintf("albums/%d/%s", id, file), "image/jpeg", "public, max-age=86400")
+}
+
+// serveBlob serves a stored file with http.ServeContent, which answers
+// Range, If-None-Match, If-Modified-Since and HEAD.
+func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, key, ctype, cache string) (int64, bool) {
+	b, err := s.Blobs.Open(r.Context(), key)
+	if err != nil {
+		if nineten.ErrorKind(err) == nineten.KindNotFound {
+			writeProblem(w, r, http.StatusNotFound, "this media file does not exist (yet): the track may still be processing")
+			return 0, false
+		}
+		s.writeError(w, r, err)
+		return 0, false
+	}
+	defer b.Close()
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", cache)
+	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, b.Size(), b.ModTime().UnixNano()))
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", b.ModTime(), b)
+	return b.Size(), true
+}
+
+func mediaType(file string) string {
+	switch path.Ext(file) {
+	case ".m3u8":
+		return "application/vnd.apple.mpegurl"
+	case ".m4s", ".mp4":
+		return "audio/mp4"
+	case ".json":
+		return "application/json"
+	case ".jpg":
+		return "image/jpeg"
+	}
+	return "application/octet-stream"
+}

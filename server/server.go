@@ -1,0 +1,138 @@
+// Package server is the node's HTTP surface: the JSON API under /api/v1,
+// media (HLS, originals, covers, waveforms) under /media, the web app, and
+// health endpoints. Each surface has its own http.ServeMux; this package
+// composes them and turns domain errors into RFC 9457 problem documents.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	nineten "nineten.dev"
+	"nineten.dev/account"
+	"nineten.dev/catalog"
+	"nineten.dev/listen"
+)
+
+// Server serves one node over HTTP.
+type Server struct {
+	Accounts *account.Service
+	Catalog  *catalog.Service
+	Listens  *listen.Service
+	Store    nineten.Store
+	Blobs    nineten.BlobStore
+	Log      *slog.Logger
+	// UI serves the web app's assets under /ui/ and Index its pages.
+	UI, Index http.Handler
+	// SecureCookies marks cookies Secure even on plain HTTP (behind a
+	// TLS-terminating proxy).
+	SecureCookies  bool
+	MaxUploadBytes int64
+	SessionTTL     time.Duration
+
+	ready  atomic.Bool
+	routes []route
+
+	visMu sync.Mutex
+	vis   map[nineten.ID]visibility
+}
+
+// SetReady marks the node ready (or not) for /readyz.
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// Handler returns the node's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	s.routes = nil
+	api := http.NewServeMux()
+	s.registerAPI(api)
+	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "there is no "+r.Method+" "+r.URL.Path+" endpoint; the API is described at /api/v1/openapi.json")
+	})
+	media := http.NewServeMux()
+	media.HandleFunc("GET /media/tracks/{id}/{file...}", s.trackMedia)
+	media.HandleFunc("GET /media/albums/{id}/{file}", s.albumCover)
+	media.HandleFunc("/media/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "no such media file")
+	})
+
+	root := http.NewServeMux()
+	root.Handle("/api/", s.protect(api))
+	root.Handle("/media/", media)
+	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready.Load() {
+			writeProblem(w, r, http.StatusServiceUnavailable, "the node is starting")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	if s.UI != nil {
+		root.Handle("GET /ui/", s.UI)
+	}
+	if s.Index != nil {
+		root.Handle("GET /{$}", s.Index)
+		root.Handle("GET /app/", s.Index)
+	}
+	return s.withViewer(s.logRequests(root))
+}
+
+// protect guards the API against cross-site request forgery: browsers'
+// unsafe cross-origin requests are refused (Sec-Fetch-Site / Origin), and
+// session cookies are SameSite=Lax on top.
+func (s *Server) protect(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusForbidden, "cross-origin requests that change state are refused; use the node's own web app or an API token")
+	}))
+	return cop.Handler(h)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs API requests that failed on the server and every
+// request at debug level; media requests are too many to log at info.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		} else if strings.HasPrefix(r.URL.Path, "/api/") && r.Method != http.MethodGet {
+			level = slog.LevelInfo
+		}
+		s.Log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "ms", time.Since(start).Milliseconds())
+	})
+}

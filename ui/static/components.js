@@ -1,0 +1,139 @@
+// Building blocks shared by the pages: loading/error/empty states, covers,
+// track lists and grids, and the role guard.
+import { html } from './html.js';
+import { Icon } from './icons.js';
+import { coverAt, formatDuration, plural } from './format.js';
+import { player } from './player.js';
+import { hasRole, useSession } from './session.js';
+import { useStore } from './store.js';
+
+export function Loading({ label = 'Loading…' }) {
+  return html`<div class="state" role="status"><span class="spinner" aria-hidden="true"></span> ${label}</div>`;
+}
+
+export function ErrorBox({ error, onRetry }) {
+  if (!error) return null;
+  return html`<div class="state error" role="alert">
+    <p>${error.message || String(error)}</p>
+    ${onRetry && html`<button type="button" class="btn" onClick=${onRetry}>Try again</button>`}
+  </div>`;
+}
+
+export function Empty({ children }) {
+  return html`<div class="state empty">${children}</div>`;
+}
+
+// Status renders what a page shows instead of (or above) its data: the
+// error of the last load, or a spinner while there is nothing to show yet.
+export function Status({ result, label }) {
+  if (result.error) return html`<${ErrorBox} error=${result.error} onRetry=${result.reload} />`;
+  if (result.loading && !result.data) return html`<${Loading} label=${label} />`;
+  return null;
+}
+
+export function Cover({ url, title, size = 200 }) {
+  // Decorative: the title is always printed next to the cover.
+  if (!url) return html`<div class="cover placeholder" aria-hidden="true">${(title || '♪').slice(0, 1)}</div>`;
+  return html`<img class="cover" src=${coverAt(url, size)} alt="" loading="lazy" width=${size} height=${size} />`;
+}
+
+export function StatusBadge({ track }) {
+  if (track.status === 'ready' && !track.hidden) return null;
+  const label = track.status !== 'ready' ? track.status : 'hidden';
+  return html`<span class=${`badge badge-${label}`}>${label}</span>`;
+}
+
+const nowPlaying = (s) => ({ id: s.queue[s.index]?.id ?? null, playing: s.playing });
+
+// TrackList shows tracks as rows. Playing a row replaces the queue with the
+// whole list starting at that row, so an album or result list plays on.
+export function TrackList({ tracks, numbered = false, showArtist = true, showAlbum = false }) {
+  const now = useStore(player.store, nowPlaying);
+  return html`<ol class="tracks">
+    ${tracks.map((t, i) => {
+      const current = t.id === now.id;
+      const label = current && now.playing ? `Pause ${t.title}` : `Play ${t.title}`;
+      return html`<li class=${current ? 'track-row current' : 'track-row'} key=${t.id}>
+        ${numbered
+          ? html`<span class="num">${t.track_number || i + 1}</span>`
+          : html`<${Cover} url=${t.cover_url} title=${t.title} size=${48} />`}
+        <button type="button" class="icon-btn" aria-label=${label} disabled=${t.status !== 'ready'}
+          onClick=${() => (current ? player.toggle() : player.playQueue(tracks, i))}>
+          <${Icon} name=${current && now.playing ? 'pause' : 'play'} />
+        </button>
+        <div class="meta">
+          <a class="title" href=${`/app/tracks/${t.id}`}>${t.title}</a> <${StatusBadge} track=${t} />
+          <span class="sub">
+            ${showArtist && html`<a href=${`/app/artists/${t.artist_id}`}>${t.artist}</a>`}
+            ${showArtist && showAlbum && t.album_id && ' · '}
+            ${showAlbum && t.album_id && html`<a href=${`/app/albums/${t.album_id}`}>${t.album}</a>`}
+          </span>
+        </div>
+        <span class="dur">${formatDuration(t.duration_ms)}</span>
+        <button type="button" class="icon-btn" aria-label=${`Add ${t.title} to queue`} disabled=${t.status !== 'ready'}
+          onClick=${() => player.enqueue([t])}>
+          <${Icon} name="add" />
+        </button>
+      </li>`;
+    })}
+  </ol>`;
+}
+
+const initials = (name) =>
+  name
+    .split(/\s+/)
+    .slice(0, 2)
+    .map((w) => w[0] || '')
+    .join('')
+    .toUpperCase();
+
+export function ArtistGrid({ artists }) {
+  return html`<ul class="grid">
+    ${artists.map(
+      (a) => html`<li key=${a.id}>
+        <a class="card" href=${`/app/artists/${a.id}`}>
+          <div class="avatar" aria-hidden="true">${initials(a.name)}</div>
+          <strong>${a.name}</strong>
+          <span class="sub">${plural(a.track_count ?? 0, 'track')}</span>
+        </a>
+      </li>`,
+    )}
+  </ul>`;
+}
+
+export function AlbumGrid({ albums }) {
+  return html`<ul class="grid">
+    ${albums.map(
+      (a) => html`<li key=${a.id}>
+        <a class="card" href=${`/app/albums/${a.id}`}>
+          <${Cover} url=${a.cover_url} title=${a.title} />
+          <strong>${a.title}</strong>
+          <span class="sub">${[a.year || '', plural(a.track_count ?? 0, 'track')].filter(Boolean).join(' · ')}</span>
+        </a>
+      </li>`,
+    )}
+  </ul>`;
+}
+
+// Guard renders its children only for a logged-in user with at least the
+// given role, and otherwise says what to do about it.
+export function Guard({ role = 'listener', children }) {
+  const s = useSession();
+  if (s.loading) return html`<${Loading} />`;
+  if (!s.user) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    return html`<${Empty}>
+      <p>Log in to see this page.</p>
+      <a class="btn primary" href=${`/app/login?next=${next}`}>Log in</a>
+    </${Empty}>`;
+  }
+  if (!hasRole(s.user, role)) {
+    return role === 'artist'
+      ? html`<${Empty}>
+          <p>This page is for artists.</p>
+          <a class="btn primary" href="/app/become-artist">Become an artist</a>
+        </${Empty}>`
+      : html`<${Empty}><p>This page is for administrators of this node.</p></${Empty}>`;
+  }
+  return children;
+}

@@ -1,0 +1,31 @@
+// Formatting of times, sizes and dates for display.
+
+export function formatTime(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) seconds = 0;
+  const s = Math.floor(seconds % 60);
+  const m = Math.floor(seconds / 60) % 60;
+  const h = Math.floor(seconds / 3600);
+  const ss = String(s).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+export const formatDuration = (ms) => formatTime((ms || 0) / 1000);
+
+export function formatBytes(n) {
+  if (!n) return '0 B';
+  const units = ['B', 'kB', 'MB', 'GB'];
+  const i = Math.min(units.length - 1, Math.floor(Math.log(n) / Math.log(1000)));
+  return `${(n / 1000 ** i).toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatDate(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
+// coverAt returns the cover rendition for a display size: the server
+// renders cover-200.jpg next to the cover-600.jpg that the API links.
+export const coverAt = (url, size) => (url && size <= 200 ? url.replace(/cover-600\.jpg$/, 'cover-200.jpg') : url);

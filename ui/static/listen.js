@@ -1,0 +1,77 @@
+// A listen session: one per playback of a track. The server hands out a
+// session id and key; the player tags every media request with the id and
+// reports, signed with the key, how much it played. The server compares the
+// reports with the media it actually served before it counts a listen.
+import { api } from './api.js';
+import { createSigner, hexToBytes } from './hmac.js';
+import { ListenMeter } from './listen-meter.js';
+
+export class ListenSession {
+  static async open(track) {
+    const s = await api.post('/api/v1/listens', { track_id: track.id });
+    return new ListenSession(track.id, s, track.duration_ms);
+  }
+
+  constructor(trackId, { session_id, key, threshold_ms, report_interval_ms }, durationMs) {
+    this.trackId = trackId;
+    this.id = session_id;
+    this.sign = createSigner(hexToBytes(key));
+    this.meter = new ListenMeter(threshold_ms ?? 30000, durationMs);
+    this.intervalMs = report_interval_ms || 10000;
+    this.seq = 0;
+    this.lastSent = null;
+    this.lastReport = null;
+    this.counted = false;
+    this.sending = Promise.resolve();
+    this.timer = 0;
+    this.onReport = () => {};
+  }
+
+  // report sends the position (seconds) and heard time. Reports go out one
+  // at a time, in seq order, since the server may reject a seq lower than
+  // one it already saw. A report identical to the previous one is skipped.
+  report(positionSeconds) {
+    const position_ms = Math.max(0, Math.round(positionSeconds * 1000));
+    const heard_ms = this.meter.heardMs;
+    if (this.lastSent?.position_ms === position_ms && this.lastSent?.heard_ms === heard_ms) return this.sending;
+    this.lastSent = { position_ms, heard_ms };
+    const seq = ++this.seq;
+    this.sending = this.sending.then(() => this.send(seq, position_ms, heard_ms));
+    return this.sending;
+  }
+
+  async send(seq, position_ms, heard_ms) {
+    const sent = { seq, position_ms, heard_ms };
+    try {
+      const sig = await this.sign(`${this.id}.${seq}.${position_ms}.${heard_ms}`);
+      // keepalive lets the last report of a session survive the tab closing.
+      const res = await api.post(
+        `/api/v1/listens/${encodeURIComponent(this.id)}/progress`,
+        { ...sent, sig },
+        { keepalive: true },
+      );
+      this.lastReport = { ...sent, status: res?.status, counted: !!res?.counted, error: null };
+      if (res?.counted && !this.counted) {
+        this.counted = true;
+        window.dispatchEvent(
+          new CustomEvent('nineten:listen-verified', { detail: { trackId: this.trackId, sessionId: this.id } }),
+        );
+      }
+    } catch (err) {
+      this.lastReport = { ...sent, status: 'error', counted: this.counted, error: err.message };
+    }
+    this.onReport(this.lastReport);
+  }
+
+  // startTimer reports every report_interval_ms while playback runs;
+  // position reads the current playback position in seconds.
+  startTimer(position) {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.report(position()), this.intervalMs);
+  }
+
+  stopTimer() {
+    clearInterval(this.timer);
+    this.timer = 0;
+  }
+}

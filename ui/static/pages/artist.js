@@ -1,0 +1,89 @@
+// An artist: profile, albums and tracks. The owner (or an admin) can edit
+// the profile here.
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { html } from '../html.js';
+import { useFetch, useTitle } from '../hooks.js';
+import { AlbumGrid, Empty, ErrorBox, Status, TrackList } from '../components.js';
+import { player } from '../player.js';
+import { plural } from '../format.js';
+import { isAdmin, refreshSession, useSession } from '../session.js';
+
+export function ArtistPage({ params }) {
+  const s = useSession();
+  const artist = useFetch(`/api/v1/artists/${params.id}`);
+  const albums = useFetch(`/api/v1/albums?artist_id=${params.id}&limit=50`);
+  const tracks = useFetch(`/api/v1/tracks?artist_id=${params.id}&limit=100`);
+  const [editing, setEditing] = useState(false);
+  useTitle(artist.data?.name);
+
+  if (!artist.data) return html`<div class="page"><${Status} result=${artist} /></div>`;
+  const a = artist.data;
+  const canEdit = isAdmin(s) || (s.user && s.user.id === a.owner_id);
+  const items = tracks.data?.items || [];
+
+  return html`<div class="page">
+    <header class="page-head">
+      <div class="avatar large" aria-hidden="true">${a.name.slice(0, 1).toUpperCase()}</div>
+      <div>
+        <p class="eyebrow">Artist</p>
+        <h1>${a.name}</h1>
+        <p class="sub">${plural(a.track_count ?? items.length, 'track')}</p>
+        ${a.bio && html`<p class="bio">${a.bio}</p>`}
+        <div class="actions">
+          <button type="button" class="btn primary" disabled=${!items.length} onClick=${() => player.playQueue(items, 0)}>Play all</button>
+          ${canEdit && html`<button type="button" class="btn" aria-expanded=${editing} onClick=${() => setEditing(!editing)}>Edit profile</button>`}
+        </div>
+      </div>
+    </header>
+
+    ${editing &&
+    html`<${ArtistForm}
+      artist=${a}
+      onSaved=${(updated) => {
+        artist.setData(updated);
+        setEditing(false);
+        refreshSession();
+      }} />`}
+
+    <section>
+      <h2>Albums</h2>
+      <${Status} result=${albums} />
+      ${albums.data?.items.length === 0 && html`<p class="sub">No albums.</p>`}
+      ${albums.data?.items.length > 0 && html`<${AlbumGrid} albums=${albums.data.items} />`}
+    </section>
+
+    <section>
+      <h2>Tracks</h2>
+      <${Status} result=${tracks} />
+      ${tracks.data && items.length === 0 && html`<${Empty}><p>No tracks yet.</p></${Empty}>`}
+      ${items.length > 0 && html`<${TrackList} tracks=${items} showArtist=${false} showAlbum />`}
+    </section>
+  </div>`;
+}
+
+function ArtistForm({ artist, onSaved }) {
+  const [name, setName] = useState(artist.name);
+  const [bio, setBio] = useState(artist.bio || '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSaved(await api.patch(`/api/v1/artists/${artist.id}`, { name, bio }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form class="panel form" onSubmit=${submit}>
+    <h2>Edit profile</h2>
+    <${ErrorBox} error=${error} />
+    <label>Name<input required value=${name} onInput=${(e) => setName(e.currentTarget.value)} /></label>
+    <label>Bio<textarea rows="4" value=${bio} onInput=${(e) => setBio(e.currentTarget.value)}></textarea></label>
+    <button class="btn primary" disabled=${busy}>${busy ? 'Saving…' : 'Save'}</button>
+  </form>`;
+}
