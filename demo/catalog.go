@@ -160,8 +160,10 @@ var encodings = map[string]encoding{
 	"mp3":  {args: []string{"-c:a", "libmp3lame", "-q:a", "2", "-id3v2_version", "3"}, cover: true},
 	"ogg":  {args: []string{"-c:a", "libvorbis", "-q:a", "5"}},
 	"opus": {args: []string{"-c:a", "libopus", "-b:a", "128k"}},
-	"m4a":  {args: []string{"-c:a", "aac", "-b:a", "192k"}, cover: true},
-	"wav":  {args: []string{"-c:a", "pcm_s16le"}},
+	// The fast coder takes half the time of the default one; at 192 kb/s
+	// its quality is ample for a demo.
+	"m4a": {args: []string{"-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"}, cover: true},
+	"wav": {args: []string{"-c:a", "pcm_s16le"}},
 }
 
 // job is one file to make.
@@ -244,6 +246,9 @@ func runAll(ctx context.Context, jobs []job, ffmpegPath string, progress func(do
 	for range min(runtime.NumCPU(), len(jobs)) {
 		wg.Go(func() {
 			for j := range next {
+				if ctx.Err() != nil {
+					continue // a job handed over just as the work was cancelled
+				}
 				if err := encode(ctx, ffmpegPath, j); err != nil {
 					cancel(err)
 					continue

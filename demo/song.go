@@ -368,13 +368,13 @@ func (c *composer) melody(m motif, from, to int) {
 		if i >= to {
 			break
 		}
-		next := deg + m.moves[j]
-		if next < lo || next > hi {
-			next = deg - m.moves[j]
+		move := m.moves[j]
+		if deg+move < lo || deg+move > hi {
+			move = -move
 		}
-		deg = next
+		deg += move
 		if step%4 == 0 || j == len(m.steps)-1 {
-			deg = c.chordTone(deg, i)
+			deg = c.chordTone(deg, i, move)
 		}
 		v, tone := 0.42, 0.8
 		if step%16 == 0 {
@@ -390,15 +390,21 @@ func (c *composer) melody(m motif, from, to int) {
 	}
 }
 
-// chordTone returns the chord tone of bar i nearest to degree deg.
-func (c *composer) chordTone(deg, i int) int {
+// chordTone returns the chord tone of bar i nearest to degree deg in the
+// direction the melody is moving: snapping back against it would keep
+// returning the line to the same note. Tones of a triad are never more than
+// two degrees apart, so one is always found.
+func (c *composer) chordTone(deg, i, move int) int {
 	root := c.chords[i%len(c.chords)]
-	for _, off := range []int{0, -1, 1, -2, 2} {
-		if r := ((deg+off-root)%7 + 7) % 7; r == 0 || r == 2 || r == 4 {
-			return deg + off
+	dir := 1
+	if move < 0 {
+		dir = -1
+	}
+	for ; ; deg += dir {
+		if r := ((deg-root)%7 + 7) % 7; r == 0 || r == 2 || r == 4 {
+			return deg
 		}
 	}
-	return deg
 }
 
 // leadNote plays a melody note and its echoes: a ping-pong delay of a

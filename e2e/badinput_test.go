@@ -45,7 +45,7 @@ func TestBadUploadsGetClearProblemsAndLeaveNothing(t *testing.T) {
 		{"program extension", good, "setup.exe", "", 415, "not a supported audio file"},
 		{"declared as an image", good, "good.flac", "image/png", 415, "image/png"},
 		{"empty file", empty, "empty.wav", "", 422, "empty"},
-		{"zero-length audio", silentZero, "zero.wav", "", 422, "zero length"},
+		{"zero-length audio", silentZero, "zero.wav", "", 422, "no audio"},
 		{"over the size limit", big, "big.wav", "", 413, "MiB"},
 	}
 	for _, c := range cases {
