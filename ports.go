@@ -271,12 +271,19 @@ type Rendition struct {
 	Playlist string // path relative to the output directory, e.g. "opus128/index.m3u8"
 }
 
+// WaveformPeaks is how many peaks a track's waveform has.
+const WaveformPeaks = 1000
+
 // HLSOutput describes what the transcoder wrote to its output directory:
 // master playlists ("master.m3u8" with every rendition, plus "opus.m3u8"
-// and "aac.m3u8" with one codec each) and a directory per rendition.
+// and "aac.m3u8" with one codec each) and a directory per rendition, and
+// the waveform it measured on the way.
 type HLSOutput struct {
 	Renditions []Rendition
 	SegmentMS  int64 // target segment duration
+	// Peaks are WaveformPeaks waveform peaks, each 0–1000: the loudest
+	// sample of each equal slice of the track.
+	Peaks []int
 }
 
 // Transcoder turns uploaded audio into streamable media. It works on local
@@ -284,11 +291,10 @@ type HLSOutput struct {
 type Transcoder interface {
 	// Probe reads format, duration and tags; KindUnsupported for non-audio.
 	Probe(ctx context.Context, path string) (*Probe, error)
-	// HLS writes every rendition of src into outDir, reporting progress in
-	// milliseconds of audio done.
+	// HLS writes every rendition of src into outDir and measures its
+	// waveform, decoding src once, and reports progress in milliseconds of
+	// audio done.
 	HLS(ctx context.Context, src, outDir string, progress func(doneMS int64)) (*HLSOutput, error)
-	// Peaks returns n waveform peaks of src, each 0–1000.
-	Peaks(ctx context.Context, src string, n int) ([]int, error)
 	// Cover writes the embedded cover art of src (or the image file src) as
 	// "cover-600.jpg" and "cover-200.jpg" into outDir. It reports false when
 	// src has no picture.

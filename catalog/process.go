@@ -62,7 +62,7 @@ func (p Processor) Run(ctx context.Context, job *nineten.Job, progress func(int)
 	}
 	defer os.RemoveAll(work)
 
-	_, err = p.Transcoder.HLS(ctx, upload, filepath.Join(work, "hls"), func(doneMS int64) {
+	hls, err := p.Transcoder.HLS(ctx, upload, filepath.Join(work, "hls"), func(doneMS int64) {
 		if t.DurationMS > 0 {
 			progress(int(min(90, doneMS*90/t.DurationMS)))
 		}
@@ -70,11 +70,7 @@ func (p Processor) Run(ctx context.Context, job *nineten.Job, progress func(int)
 	if err != nil {
 		return err
 	}
-	peaks, err := p.Transcoder.Peaks(ctx, upload, 1000)
-	if err != nil {
-		return err
-	}
-	wave, _ := json.Marshal(map[string]any{"version": 1, "duration_ms": t.DurationMS, "peaks": peaks})
+	wave, _ := json.Marshal(map[string]any{"version": 1, "duration_ms": t.DurationMS, "peaks": hls.Peaks})
 	if err := os.WriteFile(filepath.Join(work, "waveform.json"), wave, 0o640); err != nil {
 		return err
 	}

@@ -106,6 +106,14 @@ func coverImage(name string) *image.RGBA {
 		stars[j] = star{size * rnd.Float64(), size * 0.5 * rnd.Float64(), 0.6 + 1.4*rnd.Float64()}
 	}
 
+	// Horizons depend on x alone: compute each once per column.
+	horizon := make([][coverSize]float64, len(hills))
+	for j := range hills {
+		for px := range coverSize {
+			horizon[j][px] = hills[j].height(float64(px) + 0.5)
+		}
+	}
+
 	img := image.NewRGBA(image.Rect(0, 0, coverSize, coverSize))
 	for py := range coverSize {
 		y := float64(py) + 0.5
@@ -113,6 +121,9 @@ func coverImage(name string) *image.RGBA {
 			x := float64(px) + 0.5
 			c := mixRGB(skyTop, skyLow, y/size)
 			for _, s := range stars {
+				if math.Abs(x-s.x) > s.r+1 || math.Abs(y-s.y) > s.r+1 {
+					continue // far from the star: skip the square root
+				}
 				if d := math.Hypot(x-s.x, y-s.y) - s.r; d < 1 {
 					c = mixRGB(c, rgb{1, 1, 1}, 0.8*coverage(d)*(1-y/(0.6*size)))
 				}
@@ -132,8 +143,8 @@ func coverImage(name string) *image.RGBA {
 				sun *= coverage((0.1 + 0.4*(y-sunY)/sunR - band) * sunR / 6)
 			}
 			c = mixRGB(c, mixRGB(sunTop, sunLow, (y-sunY+sunR)/(2*sunR)), sun)
-			for _, h := range hills {
-				c = mixRGB(c, h.col, coverage(h.height(x)-y))
+			for j, h := range hills {
+				c = mixRGB(c, h.col, coverage(horizon[j][px]-y))
 			}
 			img.SetRGBA(px, py, color.RGBA{channel(c.r), channel(c.g), channel(c.b), 255})
 		}

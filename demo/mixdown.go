@@ -135,7 +135,7 @@ func master(m *mix, wet float64) {
 }
 
 // softClip passes quiet samples unchanged and bends loud ones smoothly
-// toward ±1, never reaching it: a limiter without attack or release.
+// toward ±1, never past it: a limiter without attack or release.
 func softClip(x float64) float64 {
 	const knee = 0.6
 	a := math.Abs(x)

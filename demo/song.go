@@ -132,9 +132,15 @@ func (c *composer) compose() {
 		sec.fill = i == brk-1 || i == bars-1
 		c.bar(i, sec)
 		// Melody phrases span two bars: A, a variation of A, B, and A
-		// again varied, as so many tunes do.
+		// varied again, as so many tunes do.
 		if k := i - intro; sec.lead && k%2 == 0 {
-			phrase := [4]motif{a, a.vary(c.rnd), b, a.vary(c.rnd)}[k/2%4]
+			phrase := a
+			switch k / 2 % 4 {
+			case 1, 3:
+				phrase = a.vary(c.rnd)
+			case 2:
+				phrase = b
+			}
 			c.melody(phrase, i, min(i+2, bars))
 		}
 	}
@@ -362,6 +368,8 @@ func (m motif) vary(rnd *rand.Rand) motif {
 // to the bar's chord so the tune always fits the harmony.
 func (c *composer) melody(m motif, from, to int) {
 	const lo, hi = -3, 9 // range in scale degrees around the tonic
+	// Every phrase sets off from the fifth, so that a motif played again
+	// sounds like itself.
 	deg := 4
 	for j, step := range m.steps {
 		i := from + step/16

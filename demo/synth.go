@@ -109,11 +109,12 @@ var sineTable = func() (t [1<<sineBits + 1]float64) {
 }()
 
 // sin1 returns sin(2π·turns). It looks the value up in a table because
-// math.Sin would take most of the time of rendering a song.
+// math.Sin, called for every sample of nearly every voice, was the largest
+// cost of rendering a song.
 func sin1(turns float64) float64 {
 	x := turns * (1 << sineBits)
-	// Floor by conversion: math.Floor is a call on older amd64 CPUs, and
-	// this is the innermost loop of every voice.
+	// Floor by conversion: math.Floor is a function call on the default
+	// amd64 target, and this is the innermost loop of every voice.
 	xi := int(x)
 	if float64(xi) > x {
 		xi--
@@ -377,7 +378,7 @@ func pad(w wave, cutoff float64, rnd *rand.Rand) chordInstrument {
 // fmPatch is a two-operator FM sound: a sine carrier whose phase a sine
 // modulator at ratio × the pitch pushes around. The modulation index falls
 // from index with the given time constant, so notes start bright and
-// mellow, like a struck or plucked thing.
+// mellow out, like a struck or plucked thing.
 type fmPatch struct {
 	ratio, index, decay float64
 	env                 adsr
@@ -393,10 +394,13 @@ func fm(p fmPatch) instrument {
 		amp := p.env.start(n.gate)
 		m.play(n.at, n.gate+p.env.r, func(_ int, t float64) (float64, float64) {
 			vib := 1 + 0.003*sin1(5.2*t)*min(1, t/0.5)
-			pc += hz * vib
-			pm += hz * vib * p.ratio
-			pc -= math.Floor(pc)
-			pm -= math.Floor(pm)
+			// Wrapping keeps the phases small, where float64 is precise.
+			if pc += hz * vib; pc >= 1 {
+				pc--
+			}
+			if pm += hz * vib * p.ratio; pm >= 1 {
+				pm--
+			}
 			// Some modulation stays after the decay so held notes keep a
 			// little edge. The index is in radians, sin1 works in turns.
 			mod := (0.15*p.index*n.tone + index.next()) / twoPi

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -16,41 +15,19 @@ const (
 	anonCookie    = "nineten_anon"
 )
 
-type viewerKey struct{}
-
-// viewerState resolves who is asking once per request, and only when a
-// handler needs to know: media requests for public tracks never touch the
-// session store.
-type viewerState struct {
-	done bool
-	user *nineten.User
-	err  error
-}
-
-func (s *Server) withViewer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, &viewerState{})))
-	})
-}
-
 // viewer returns the logged-in user, or nil for anonymous requests. A
 // request with bad credentials is an error, not anonymous, so clients
 // learn their token is wrong.
+//
+// It is resolved when a handler asks, not for every request: media
+// requests for public tracks never touch the session store. Handlers ask
+// once.
 func (s *Server) viewer(r *http.Request) (*nineten.User, error) {
-	st, _ := r.Context().Value(viewerKey{}).(*viewerState)
-	if st == nil {
-		st = &viewerState{}
-	}
-	if st.done {
-		return st.user, st.err
-	}
-	st.done = true
 	token := ""
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, t, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			st.err = nineten.E("server.viewer", nineten.KindUnauthenticated, "use an Authorization: Bearer <token> header")
-			return nil, st.err
+			return nil, nineten.E("server.viewer", nineten.KindUnauthenticated, "use an Authorization: Bearer <token> header")
 		}
 		token = strings.TrimSpace(t)
 	} else if c, err := r.Cookie(sessionCookie); err == nil {
@@ -59,8 +36,7 @@ func (s *Server) viewer(r *http.Request) (*nineten.User, error) {
 	if token == "" {
 		return nil, nil
 	}
-	st.user, st.err = s.Accounts.Authenticate(r.Context(), token)
-	return st.user, st.err
+	return s.Accounts.Authenticate(r.Context(), token)
 }
 
 // requireUser returns the logged-in user or an error asking to log in.

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -82,7 +83,7 @@ func (s *Server) Handler() http.Handler {
 		root.Handle("GET /{$}", s.Index)
 		root.Handle("GET /app/", s.Index)
 	}
-	return s.withViewer(s.logRequests(root))
+	return s.logRequests(root)
 }
 
 // protect guards the API against cross-site request forgery: browsers'
@@ -118,6 +119,16 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom keeps net/http's sendfile path open through the wrapper.
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.bytes += n
+	return n, err
+}
+
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests logs API requests that failed on the server and every
@@ -133,6 +144,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		} else if strings.HasPrefix(r.URL.Path, "/api/") && r.Method != http.MethodGet {
 			level = slog.LevelInfo
 		}
-		s.Log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "ms", time.Since(start).Milliseconds())
+		// Checked first: building the record costs more than the request
+		// itself on the media path.
+		if s.Log.Enabled(r.Context(), level) {
+			s.Log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes, "ms", time.Since(start).Milliseconds())
+		}
 	})
 }

@@ -68,15 +68,29 @@ func (f *FFmpeg) HLS(ctx context.Context, src, outDir string, progress func(done
 			return nil, nineten.E(op, "cannot create the output directory", err)
 		}
 	}
-	stderr, err := f.run(ctx, f.FFmpegPath, f.hlsArgs(src, outDir, p.Channels), func(r io.Reader) error {
-		return readProgress(r, func(ms int64) {
+	// The waveform comes from the same decode as the renditions: decoded
+	// samples stream out on stdout, progress on a pipe of its own (fd 3).
+	channels := max(1, p.Channels)
+	meter := newPeakMeter(nineten.WaveformPeaks, p.DurationMS, channels)
+	progR, progW, err := os.Pipe()
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	progDone := make(chan struct{})
+	go func() {
+		defer close(progDone)
+		_ = readProgress(progR, func(ms int64) {
 			if progress != nil {
 				// Codec delay makes the output a few ms longer than the
 				// source; 100 % is the most anyone should see.
 				progress(min(ms, p.DurationMS))
 			}
 		})
-	})
+		_, _ = io.Copy(io.Discard, progR)
+		progR.Close()
+	}()
+	stderr, err := f.run(ctx, f.FFmpegPath, f.hlsArgs(src, outDir, channels), meter.consume, progW)
+	<-progDone
 	if err != nil {
 		return nil, failure(op, "converting the audio for streaming", err, stderr)
 	}
@@ -104,7 +118,7 @@ func (f *FFmpeg) HLS(ctx context.Context, src, outDir string, progress func(done
 		slog.WarnContext(ctx, "ffmpeg complained but produced the whole track", "src", src, "stderr", stderr.lastLines(5))
 	}
 	slog.InfoContext(ctx, "transcoded for streaming", "src", src, "duration_ms", p.DurationMS, "took", time.Since(start))
-	return &nineten.HLSOutput{Renditions: slices.Clone(renditions), SegmentMS: segMS}, nil
+	return &nineten.HLSOutput{Renditions: slices.Clone(renditions), SegmentMS: segMS, Peaks: meter.peaks}, nil
 }
 
 // hlsArgs builds the ffmpeg command line: one input and one HLS output per
@@ -119,7 +133,7 @@ func (f *FFmpeg) hlsArgs(src, outDir string, channels int) []string {
 		// to both sides keeps the level the artist mastered.
 		stereo = []string{"-af", "pan=stereo|c0=c0|c1=c0"}
 	}
-	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:1"}
+	args := []string{"-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats", "-progress", "pipe:3"}
 	args = append(args, f.threadArgs()...)
 	args = append(args, "-i", src)
 	segSeconds := strconv.FormatFloat(f.segmentDuration().Seconds(), 'f', -1, 64)
@@ -147,7 +161,10 @@ func (f *FFmpeg) hlsArgs(src, outDir string, channels int) []string {
 			"-hls_segment_filename", filepath.Join(strings.ReplaceAll(dir, "%", "%%"), "seg%d.m4s"),
 			filepath.Join(dir, "index.m3u8"))
 	}
-	return args
+	// Every channel is kept for the waveform rather than mixed into one: a
+	// mixdown would halve the peaks of an instrument panned hard to one side.
+	return append(args, "-map", "0:a:0", "-ac", strconv.Itoa(channels),
+		"-ar", strconv.Itoa(peaksRate), "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1")
 }
 
 // readProgress consumes ffmpeg's -progress output and calls report with

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -118,10 +119,19 @@ func (f *FFmpeg) threadArgs() []string {
 // standard output while the tool runs, which lets callers stream decoded
 // audio instead of holding it. The returned tail keeps the end of the tool's
 // standard error for error messages.
-func (f *FFmpeg) run(ctx context.Context, bin string, args []string, stdout func(io.Reader) error) (*tail, error) {
+//
+// extra files are handed to the tool as file descriptors 3, 4, …; run
+// closes them once the tool has its own copies.
+func (f *FFmpeg) run(ctx context.Context, bin string, args []string, stdout func(io.Reader) error, extra ...*os.File) (*tail, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	stderr := &tail{}
 	cmd.Stderr = stderr
+	cmd.ExtraFiles = extra
+	defer func() {
+		for _, f := range extra {
+			f.Close()
+		}
+	}()
 	var out io.ReadCloser
 	if stdout != nil {
 		var err error
@@ -130,7 +140,12 @@ func (f *FFmpeg) run(ctx context.Context, bin string, args []string, stdout func
 		}
 	}
 	slog.DebugContext(ctx, "running media tool", "cmd", cmd.String())
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	for _, f := range extra {
+		// The tool holds its own copies; ours would keep pipes from ending.
+		f.Close()
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return stderr, ctx.Err()
 		}
@@ -147,7 +162,7 @@ func (f *FFmpeg) run(ctx context.Context, bin string, args []string, stdout func
 		// first or the tool could block writing it.
 		_, _ = io.Copy(io.Discard, out)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	if ctx.Err() != nil {
 		return stderr, ctx.Err()
 	}

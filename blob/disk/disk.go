@@ -134,6 +134,10 @@ type file struct {
 func (f file) Size() int64        { return f.size }
 func (f file) ModTime() time.Time { return f.mod }
 
+// OSFile exposes the open file so HTTP serving can hand it to the kernel
+// (sendfile) instead of copying it through user space.
+func (f file) OSFile() *os.File { return f.File }
+
 // Open opens the blob at key for reading.
 func (s *Store) Open(ctx context.Context, key string) (nineten.Blob, error) {
 	const op = "disk.Open"

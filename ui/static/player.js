@@ -184,7 +184,7 @@ export class Player {
       error: null,
       listenError: null,
       currentTime: startPosition,
-      duration: track.duration_ms / 1000,
+      duration: (track.duration_ms || 0) / 1000,
     });
     this.updateMetadata(track);
     try {

@@ -10,7 +10,8 @@ const POLL_MS = 1500;
 // the upload itself was refused.
 export const uploads = createStore({ items: [] });
 
-const files = new Map(); // key → { file, artistId }; File objects stay out of the store
+const files = new Map(); // key → { file, artistId } while queued; File objects stay out of the store
+const cancels = new Map(); // key → cancel() of the upload in flight
 let nextKey = 1;
 let running = false;
 
@@ -28,6 +29,11 @@ export function addUploads(fileList, artistId) {
   });
   uploads.set((s) => ({ items: [...s.items, ...added] }));
   run();
+}
+
+export function cancelUpload(key) {
+  if (files.delete(key)) update(key, { phase: 'error', error: 'Upload cancelled.' });
+  cancels.get(key)?.(); // rejects the upload's promise; uploadOne records it
 }
 
 export function clearFinished() {
@@ -51,13 +57,16 @@ async function uploadOne(key) {
   const { file, artistId } = files.get(key);
   files.delete(key);
   update(key, { phase: 'uploading' });
+  const { done, cancel } = uploadFile(file, { artistId, onProgress: (sent) => update(key, { sent }) });
+  cancels.set(key, cancel);
   try {
-    const { done } = uploadFile(file, { artistId, onProgress: (sent) => update(key, { sent }) });
     const { track } = await done;
     update(key, { phase: 'processing', sent: 1, track });
     poll(key, track.id);
   } catch (err) {
     update(key, { phase: 'error', error: err.message });
+  } finally {
+    cancels.delete(key);
   }
 }
 

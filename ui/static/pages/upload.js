@@ -7,7 +7,7 @@ import { Guard } from '../components.js';
 import { formatBytes } from '../format.js';
 import { useSession } from '../session.js';
 import { useStore } from '../store.js';
-import { addUploads, clearFinished, uploads } from '../uploads.js';
+import { addUploads, cancelUpload, clearFinished, uploads } from '../uploads.js';
 
 export function Upload() {
   useTitle('Upload');
@@ -88,6 +88,9 @@ function UploadRow({ item }) {
       <span class=${`badge badge-${item.phase}`}>
         ${phaseText[item.phase]}${value !== null ? ` ${Math.round(value)}%` : ''}
       </span>
+      ${(item.phase === 'queued' || item.phase === 'uploading') &&
+      html`<button type="button" class="btn small" aria-label=${`Cancel upload of ${item.name}`}
+        onClick=${() => cancelUpload(item.key)}>Cancel</button>`}
     </div>
     ${value !== null && html`<progress max="100" value=${value} aria-label=${`${phaseText[item.phase]} ${item.name}`}></progress>`}
     ${item.error && html`<p class=${item.phase === 'processing' ? 'sub' : 'error-text'} role="alert">${item.error}</p>`}
