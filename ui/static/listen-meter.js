@@ -5,7 +5,7 @@
 // The largest forward step of the playback position between two timeupdate
 // events that still counts as listening. Browsers fire timeupdate every
 // 15–250 ms during playback, so a bigger step is a jump, not sound.
-export const MAX_STEP_SECONDS = 1.5;
+const MAX_STEP_SECONDS = 1.5;
 
 export class ListenMeter {
   // thresholdMs is the server's bar for a listen; a track shorter than that

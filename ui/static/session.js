@@ -41,6 +41,6 @@ export const hasRole = (user, role) => !!user && !user.disabled && (ranks[user.r
 
 export const isAdmin = (s) => s.user?.role === 'admin';
 
-export const ownsArtist = (s, artistId) => s.artists.some((a) => a.id === artistId);
+const ownsArtist = (s, artistId) => s.artists.some((a) => a.id === artistId);
 
 export const canEditTrack = (s, track) => isAdmin(s) || ownsArtist(s, track.artist_id);

@@ -68,8 +68,7 @@ export function TrackPage({ params }) {
     <ul class="tags" aria-label="Tags">
       ${t.genre && html`<li>${t.genre}</li>`}
       ${t.year > 0 && html`<li>${t.year}</li>`}
-      ${t.original?.format && html`<li>${t.original.format}</li>`}
-      ${t.original?.codec && t.original.codec !== t.original.format && html`<li>${t.original.codec}</li>`}
+      ${t.original?.codec && html`<li>${t.original.codec}</li>`}
       ${t.original?.size > 0 && html`<li>${formatBytes(t.original.size)}</li>`}
     </ul>
 
