@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
 	nineten "nineten.dev"
@@ -87,10 +88,12 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	key := fmt.Sprintf("tracks/%d/%s", id, file)
-	ctype, cache := mediaType(file), "public, max-age=86400"
-	switch path.Ext(file) {
-	case ".m3u8", ".json":
-		cache = "public, max-age=300"
+	// HLS files are revalidated on every use (ETag → 304) rather than kept
+	// fresh in caches: a replay must reach the node, or a later playback
+	// of the same track could not be verified.
+	ctype, cache := mediaType(file), "public, no-cache"
+	if !strings.HasPrefix(file, "hls/") {
+		cache = "public, max-age=86400"
 	}
 	if private {
 		cache = "private, no-store"
@@ -108,9 +111,10 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 	if !ok || r.Method != http.MethodGet {
 		return
 	}
-	// Count a segment only when it was sent whole, not for a cache
-	// revalidation or a partial range.
-	if sid := listenSession(r); sid != "" && sw.status == http.StatusOK && sw.bytes == size && path.Ext(file) == ".m4s" {
+	// Count a segment sent whole, or confirmed to a player that holds it
+	// already (304); a partial range is not evidence of listening.
+	sent := sw.status == http.StatusOK && sw.bytes == size || sw.status == http.StatusNotModified
+	if sid := listenSession(r); sid != "" && sent && path.Ext(file) == ".m4s" {
 		if err := s.Listens.SegmentServed(r.Context(), sid, id, file[len("hls/"):]); err != nil {
 			s.Log.WarnContext(r.Context(), "recording a served segment failed", "track", id, "file", file, "err", err)
 		}
