@@ -24,14 +24,13 @@ import (
 var embedded embed.FS
 
 // vendorFiles are the third-party files copied by scripts/vendor.mjs: the
-// modules index.html's import map points at and hls.js's transmuxer worker.
-// The app cannot play without any of them.
+// modules index.html's import map points at. The app cannot play without
+// any of them.
 var vendorFiles = []string{
 	"vendor/preact.mjs",
 	"vendor/preact-hooks.mjs",
 	"vendor/htm.mjs",
 	"vendor/hls.mjs",
-	"vendor/hls.worker.js",
 }
 
 // contentTypes pins the types of the files we ship, so they do not depend

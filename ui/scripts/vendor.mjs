@@ -19,10 +19,9 @@ const files = [
   ['htm', 'dist/htm.mjs', 'htm.mjs'],
   ['htm', 'LICENSE', 'htm.LICENSE.txt'],
   // The minified ES module build, about a third of the size of dist/hls.mjs.
-  // ESM builds do not inline the transmuxer worker, so it is shipped beside
-  // it and the player points hls.js's workerPath at it.
+  // Its transmuxer worker is not needed: the player plays fMP4 audio, which
+  // hls.js passes through on the main thread (enableWorker: false).
   ['hls.js', 'dist/hls.min.mjs', 'hls.mjs'],
-  ['hls.js', 'dist/hls.worker.js', 'hls.worker.js'],
   ['hls.js', 'LICENSE', 'hls.js.LICENSE.txt'],
 ];
 

@@ -12,7 +12,9 @@ const SEEK_STEP_SECONDS = 10;
 const RESTART_AFTER_SECONDS = 3;
 const VOLUME_KEY = 'nineten.volume';
 
-// hls.js is about 600 kB; load it on the first playback, not on first paint.
+// hls.js is about 400 kB: it is fetched and compiled once the page is idle
+// after first paint (see the constructor), so pressing play does not wait
+// for it, and first paint does not either.
 let hlsModule;
 const loadHls = () => (hlsModule ??= import('hls.js').then((m) => m.default));
 
@@ -39,6 +41,7 @@ export class Player {
     this.audio = document.createElement('audio');
     this.audio.preload = 'auto';
     document.body.append(this.audio);
+    (self.requestIdleCallback ?? setTimeout)(() => loadHls().catch(() => {}));
     this.hls = null;
     this.listen = null;
     this.generation = 0; // invalidates async work of a superseded start()
@@ -208,9 +211,15 @@ export class Player {
     const url = playlistFor(track);
     if (Hls.isSupported()) {
       const hls = new Hls({
-        // The ES module build of hls.js does not inline its transmuxer
-        // worker; without this it would transmux on the main thread.
-        workerPath: '/ui/vendor/hls.worker.js',
+        // Our segments are fMP4 audio: hls.js only passes them through, so a
+        // transmuxer worker would cost a start-up and buy nothing.
+        enableWorker: false,
+        // Fetch the first segment while the media source is still opening,
+        // and start at the level the default estimate picks instead of
+        // probing the bandwidth with an extra segment first: both only delay
+        // the first sound.
+        startFragPrefetch: true,
+        testBandwidth: false,
         startPosition: startPosition > 0 ? startPosition : -1,
         // hls.js calls xhrSetup before it opens the request, and headers can
         // only be set on an open request, so open it here. Playlists, init
