@@ -2,30 +2,22 @@ package account_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	nineten "nineten.dev"
 	"nineten.dev/account"
 	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/clocktest"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
-func newService(t *testing.T) (*account.Service, *clock) {
+func newService(t *testing.T) (*account.Service, *clocktest.Clock) {
 	db, err := sqlstore.Open(t.Context(), t.TempDir()+"/9ten.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	c := &clock{now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	return &account.Service{Store: db, Clock: c, SessionTTL: time.Hour}, c
 }
 

@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -107,6 +108,26 @@ func cleanText(op, field, s string, maxRunes int, required bool) (string, error)
 	return s, nil
 }
 
+// editText sets *dst to the cleaned *src when src is given.
+func editText(op, field string, dst, src *string, maxRunes int, required bool) error {
+	if src == nil {
+		return nil
+	}
+	v, err := cleanText(op, field, *src, maxRunes, required)
+	if err == nil {
+		*dst = v
+	}
+	return err
+}
+
+// checkYear accepts four-digit years, and 0 for none.
+func checkYear(op string, y int) error {
+	if y != 0 && (y < 1000 || y > 9999) {
+		return nineten.E(op, nineten.KindInvalid, "the year has four digits (or 0 for none)")
+	}
+	return nil
+}
+
 // CreateArtist creates an artist profile owned by u and makes u an artist.
 func (s *Service) CreateArtist(ctx context.Context, u *nineten.User, name, bio string) (*nineten.Artist, error) {
 	const op = "catalog.CreateArtist"
@@ -167,15 +188,11 @@ func (s *Service) UpdateArtist(ctx context.Context, u *nineten.User, id nineten.
 	if !mayEdit(u, a) {
 		return nil, nineten.E(op, nineten.KindPermission, "only the artist's owner or an admin may change this profile")
 	}
-	if e.Name != nil {
-		if a.Name, err = cleanText(op, "the artist name", *e.Name, 100, true); err != nil {
-			return nil, err
-		}
-	}
-	if e.Bio != nil {
-		if a.Bio, err = cleanText(op, "the bio", *e.Bio, 4000, false); err != nil {
-			return nil, err
-		}
+	if err := errors.Join(
+		editText(op, "the artist name", &a.Name, e.Name, 100, true),
+		editText(op, "the bio", &a.Bio, e.Bio, 4000, false),
+	); err != nil {
+		return nil, err
 	}
 	if err := s.Store.UpdateArtist(ctx, a); err != nil {
 		return nil, nineten.E(op, err)

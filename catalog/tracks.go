@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -144,16 +145,11 @@ func (s *Service) UpdateTrack(ctx context.Context, u *nineten.User, id nineten.I
 }
 
 func applyTags(op string, t *nineten.Track, e TrackEdit) error {
-	var err error
-	if e.Title != nil {
-		if t.Title, err = cleanText(op, "the title", *e.Title, 200, true); err != nil {
-			return err
-		}
-	}
-	if e.Genre != nil {
-		if t.Genre, err = cleanText(op, "the genre", *e.Genre, 64, false); err != nil {
-			return err
-		}
+	if err := errors.Join(
+		editText(op, "the title", &t.Title, e.Title, 200, true),
+		editText(op, "the genre", &t.Genre, e.Genre, 64, false),
+	); err != nil {
+		return err
 	}
 	if e.TrackNumber != nil {
 		if *e.TrackNumber < 0 || *e.TrackNumber > 999 {
@@ -162,8 +158,8 @@ func applyTags(op string, t *nineten.Track, e TrackEdit) error {
 		t.TrackNumber = *e.TrackNumber
 	}
 	if e.Year != nil {
-		if *e.Year != 0 && (*e.Year < 1000 || *e.Year > 9999) {
-			return nineten.E(op, nineten.KindInvalid, "the year has four digits (or 0 for none)")
+		if err := checkYear(op, *e.Year); err != nil {
+			return err
 		}
 		t.Year = *e.Year
 	}
@@ -238,19 +234,15 @@ func (s *Service) UpdateAlbum(ctx context.Context, u *nineten.User, id nineten.I
 	if !mayEdit(u, artist) {
 		return nil, nineten.E(op, nineten.KindPermission, "only the album's artist or an admin may edit it")
 	}
-	if e.Title != nil {
-		if a.Title, err = cleanText(op, "the album title", *e.Title, 200, true); err != nil {
-			return nil, err
-		}
-	}
-	if e.Genre != nil {
-		if a.Genre, err = cleanText(op, "the genre", *e.Genre, 64, false); err != nil {
-			return nil, err
-		}
+	if err := errors.Join(
+		editText(op, "the album title", &a.Title, e.Title, 200, true),
+		editText(op, "the genre", &a.Genre, e.Genre, 64, false),
+	); err != nil {
+		return nil, err
 	}
 	if e.Year != nil {
-		if *e.Year != 0 && (*e.Year < 1000 || *e.Year > 9999) {
-			return nil, nineten.E(op, nineten.KindInvalid, "the year has four digits (or 0 for none)")
+		if err := checkYear(op, *e.Year); err != nil {
+			return nil, err
 		}
 		a.Year = *e.Year
 	}

@@ -3,7 +3,6 @@ package listen_test
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,22 +10,14 @@ import (
 	"nineten.dev/blob/disk"
 	"nineten.dev/listen"
 	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/clocktest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type rig struct {
 	t     *testing.T
 	svc   *listen.Service
 	store nineten.Store
-	clock *clock
+	clock *clocktest.Clock
 	n     int
 }
 
@@ -41,7 +32,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	c := clocktest.New(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
 	return &rig{t: t, store: db, clock: c, svc: &listen.Service{Store: db, Blobs: blobs, Clock: c, Secret: []byte("test secret")}}
 }
 

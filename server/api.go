@@ -115,6 +115,20 @@ func pageOf(r *http.Request) (nineten.Page, error) {
 	return p, nil
 }
 
+// edit reads what an edit request needs: the logged-in user, the id in
+// the path and the JSON body.
+func (s *Server) edit(w http.ResponseWriter, r *http.Request, in any) (*nineten.User, nineten.ID, error) {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	return u, id, readJSON(w, r, in)
+}
+
 // Auth.
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
@@ -290,16 +304,9 @@ func (s *Server) getArtist(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchArtist(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var in artistInput
-	if err := readJSON(w, r, &in); err != nil {
+	u, id, err := s.edit(w, r, &in)
+	if err != nil {
 		return err
 	}
 	a, err := s.Catalog.UpdateArtist(r.Context(), u, id, catalog.ArtistEdit{Name: in.Name, Bio: in.Bio})
@@ -347,16 +354,9 @@ func (s *Server) getAlbum(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchAlbum(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var in albumInput
-	if err := readJSON(w, r, &in); err != nil {
+	u, id, err := s.edit(w, r, &in)
+	if err != nil {
 		return err
 	}
 	a, err := s.Catalog.UpdateAlbum(r.Context(), u, id, catalog.AlbumEdit{Title: in.Title, Year: in.Year, Genre: in.Genre})
@@ -434,16 +434,9 @@ func (s *Server) getTrack(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchTrack(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var in trackInput
-	if err := readJSON(w, r, &in); err != nil {
+	u, id, err := s.edit(w, r, &in)
+	if err != nil {
 		return err
 	}
 	t, err := s.Catalog.UpdateTrack(r.Context(), u, id, catalog.TrackEdit{

@@ -36,29 +36,10 @@ func demoCmd() *cobra.Command {
 			"three fictional artists, demo listeners and a few days of listening.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyConfig(cmd); err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("admin-password") && o.AdminPassword == "" {
-				o.AdminPassword = demoAdminPassword
-			}
-			log, err := newLogger(o)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			n, err := openNode(ctx, o, log)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			if err := n.ensureAdmin(ctx); err != nil {
-				return err
-			}
-			return n.serve(ctx, func(addr string) {
+			return runNode(cmd, &o, func(n *node, addr string) {
 				go func() {
-					if err := n.seedDemo(ctx); err != nil {
-						log.Error("filling the demo node failed", "err", err)
+					if err := n.seedDemo(cmd.Context()); err != nil {
+						n.log.Error("filling the demo node failed", "err", err)
 						return
 					}
 					printDemoLogins(addr, o.AdminUser, o.AdminPassword)
@@ -67,9 +48,10 @@ func demoCmd() *cobra.Command {
 		},
 	}
 	nodeFlags(cmd, &o)
-	cmd.Flags().Lookup("data").DefValue = "./demo-data"
-	_ = cmd.Flags().Set("data", "./demo-data")
-	cmd.Flags().Lookup("data").Changed = false
+	setDefault(cmd, "data", "./demo-data")
+	setDefault(cmd, "admin-password", demoAdminPassword)
+	// Two workers transcode the demo catalogue in about half the time.
+	setDefault(cmd, "workers", "2")
 	return cmd
 }
 

@@ -78,28 +78,46 @@ func serveCmd() *cobra.Command {
 			"local disk; only ffmpeg must be installed. On first start it creates the admin account.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyConfig(cmd); err != nil {
-				return err
-			}
-			log, err := newLogger(o)
-			if err != nil {
-				return err
-			}
-			slog.SetDefault(log)
-			ctx := cmd.Context()
-			n, err := openNode(ctx, o, log)
-			if err != nil {
-				return err
-			}
-			defer n.Close()
-			if err := n.ensureAdmin(ctx); err != nil {
-				return err
-			}
-			return n.serve(ctx, func(addr string) {
-				log.Info("node ready", "url", "http://"+addr+"/", "data", o.Data)
-			})
+			return runNode(cmd, &o, nil)
 		},
 	}
 	nodeFlags(cmd, &o)
 	return cmd
+}
+
+// runNode opens the node o describes, creates its admin account on first
+// start and serves until the command's context ends; ready, if set, runs
+// once the node accepts requests.
+func runNode(cmd *cobra.Command, o *options, ready func(n *node, addr string)) error {
+	if err := applyConfig(cmd); err != nil {
+		return err
+	}
+	log, err := newLogger(*o)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	ctx := cmd.Context()
+	n, err := openNode(ctx, *o, log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := n.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	return n.serve(ctx, func(addr string) {
+		log.Info("node ready", "url", "http://"+addr+"/", "data", o.Data)
+		if ready != nil {
+			ready(n, addr)
+		}
+	})
+}
+
+// setDefault changes a flag's default, keeping it overridable by the
+// environment and the config file.
+func setDefault(cmd *cobra.Command, name, value string) {
+	f := cmd.Flags().Lookup(name)
+	f.DefValue = value
+	_ = f.Value.Set(value)
 }
