@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,6 +48,14 @@ func TestRolesAreEnforced(t *testing.T) {
 	expect("a listener lists users", listener.json("GET", "/api/v1/admin/users", nil), 403)
 	expect("a listener lists everything", listener.json("GET", "/api/v1/tracks?all=1", nil), 403)
 	expect("a bad token", newClient(t, node.URL).do("GET", "/api/v1/me", nil, map[string][]string{"Authorization": {"Bearer 9tk_nope"}}), 401)
+
+	// A cross-site request riding on the owner's cookie is refused (CSRF).
+	forged := owner.do("PATCH", path, strings.NewReader(`{"title":"Hijacked"}`), map[string][]string{
+		"Content-Type": {"application/json"}, "Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"},
+	})
+	if forged.StatusCode != 403 {
+		t.Errorf("cross-site edit answered %d, want 403", forged.StatusCode)
+	}
 
 	var edited track
 	owner.must(owner.json("PATCH", path, map[string]any{"title": "Mine (edit)", "genre": "Drone", "track_number": 2}), 200, &edited)
