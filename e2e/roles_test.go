@@ -3,9 +3,9 @@ package e2e_test
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"nineten.dev/testkit/audiotest"
