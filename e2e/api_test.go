@@ -3,11 +3,16 @@
 package e2e_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +78,35 @@ func TestTrackFromUploadToVerifiedListen(t *testing.T) {
 		anon.must(anon.json("GET", fmt.Sprintf("/api/v1/albums/%d", *tr.AlbumID), nil), 200, &album)
 		if album.Title != "Test Album" || len(album.Tracks) != 1 {
 			t.Errorf("album = %+v", album)
+		}
+
+		// The artist replaces the album's cover with a picture of their own.
+		pic := filepath.Join(t.TempDir(), "new-cover.png")
+		img := image.NewRGBA(image.Rect(0, 0, 900, 900))
+		for i := range img.Pix {
+			img.Pix[i] = 200
+		}
+		f, _ := os.Create(pic)
+		png.Encode(f, img)
+		f.Close()
+		coverPath := fmt.Sprintf("/api/v1/albums/%d/cover", *tr.AlbumID)
+		var withCover struct {
+			CoverURL *string `json:"cover_url"`
+		}
+		artist.must(artist.multipart("PUT", coverPath, pic, "new-cover.png", "image/png"), 200, &withCover)
+		if withCover.CoverURL == nil {
+			t.Fatal("album has no cover_url after upload")
+		}
+		cover := anon.do("GET", *withCover.CoverURL, nil, nil)
+		if got, err := jpeg.DecodeConfig(bytes.NewReader(cover.Body)); err != nil || got.Width != 600 {
+			t.Errorf("new cover: %v, %+v", err, got)
+		}
+		if r := artist.multipart("PUT", coverPath, src, "chord.flac", ""); r.StatusCode != 415 {
+			t.Errorf("audio as a cover answered %d", r.StatusCode)
+		}
+		stranger, _ := signupArtist(t, node.URL, "sly", "Sly Stranger")
+		if r := stranger.multipart("PUT", coverPath, pic, "x.png", "image/png"); r.StatusCode != 403 {
+			t.Errorf("another artist's cover change answered %d", r.StatusCode)
 		}
 	})
 

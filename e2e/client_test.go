@@ -99,8 +99,14 @@ func (c *client) must(r *response, status int, out any) {
 	}
 }
 
-// upload posts a file as multipart/form-data, declaring ctype as its type.
+// upload posts an audio file to the upload endpoint, declaring ctype as its type.
 func (c *client) upload(path, filename, ctype string) *response {
+	c.t.Helper()
+	return c.multipart("POST", "/api/v1/uploads", path, filename, ctype)
+}
+
+// multipart sends a file as the "file" field of a multipart/form-data body.
+func (c *client) multipart(method, apiPath, path, filename, ctype string) *response {
 	c.t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -124,7 +130,7 @@ func (c *client) upload(path, filename, ctype string) *response {
 		}
 		pw.CloseWithError(err)
 	}()
-	return c.do("POST", "/api/v1/uploads", pr, http.Header{"Content-Type": {mw.FormDataContentType()}})
+	return c.do(method, apiPath, pr, http.Header{"Content-Type": {mw.FormDataContentType()}})
 }
 
 func (c *client) uploadFile(path string) *response {

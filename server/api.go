@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,6 +53,8 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "GET", Path: "/api/v1/albums", Summary: "List albums", Tag: "catalog", Query: append([]string{"artist_id"}, page...), Status: 200, Resp: albumPage{}, handle: s.listAlbums},
 		{Method: "GET", Path: "/api/v1/albums/{id}", Summary: "An album with its tracks", Tag: "catalog", Status: 200, Resp: albumJSON{}, handle: s.getAlbum},
 		{Method: "PATCH", Path: "/api/v1/albums/{id}", Summary: "Edit an album", Tag: "catalog", Auth: "user", Body: albumInput{}, Status: 200, Resp: albumJSON{}, handle: s.patchAlbum},
+
+		{Method: "PUT", Path: "/api/v1/albums/{id}/cover", Summary: "Replace an album's cover (multipart field \"file\": JPEG, PNG or WebP)", Tag: "catalog", Auth: "user", Body: uploadForm{}, Multipart: true, Status: 200, Resp: albumJSON{}, handle: s.putAlbumCover},
 
 		{Method: "GET", Path: "/api/v1/tracks", Summary: "List or search tracks", Tag: "catalog", Query: append([]string{"q", "artist_id", "album_id", "all"}, page...), Status: 200, Resp: trackPage{}, handle: s.listTracks},
 		{Method: "GET", Path: "/api/v1/tracks/{id}", Summary: "A track", Tag: "catalog", Status: 200, Resp: trackJSON{}, handle: s.getTrack},
@@ -367,6 +370,57 @@ func (s *Server) patchAlbum(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (s *Server) putAlbumCover(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	part, err := filePart(w, r, 32<<20, nil)
+	if err != nil {
+		return err
+	}
+	a, err := s.Catalog.SetAlbumCover(r.Context(), u, id, part)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAlbum(a))
+	return nil
+}
+
+// filePart returns the "file" part of a multipart/form-data request of at
+// most limit bytes. Small fields before it are put in fields (when not nil).
+func filePart(w http.ResponseWriter, r *http.Request, limit int64, fields map[string]string) (*multipart.Part, error) {
+	const op = "server.filePart"
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return nil, nineten.E(op, nineten.KindUnsupported, "send the file as multipart/form-data in a field named \"file\"")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nineten.E(op, nineten.KindInvalid, "the multipart body is malformed", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, nineten.E(op, nineten.KindInvalid, "the form has no \"file\" field")
+		}
+		if err != nil {
+			return nil, nineten.E(op, nineten.KindInvalid, "the multipart body is malformed", err)
+		}
+		if part.FormName() == "file" {
+			return part, nil
+		}
+		if fields != nil {
+			v, _ := io.ReadAll(io.LimitReader(part, 1024))
+			fields[part.FormName()] = string(v)
+		}
+	}
+}
+
 func (s *Server) listTracks(w http.ResponseWriter, r *http.Request) error {
 	p, err := pageOf(r)
 	if err != nil {
@@ -497,9 +551,6 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
-		return nineten.E(op, nineten.KindUnsupported, "send the file as multipart/form-data in a field named \"file\"")
-	}
 	limit := s.MaxUploadBytes
 	if limit <= 0 {
 		limit = catalog.DefaultMaxUpload
@@ -507,42 +558,30 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength > limit+1<<20 {
 		return nineten.E(op, nineten.KindTooLarge, fmt.Sprintf("files are limited to %d MiB", limit>>20))
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return nineten.E(op, nineten.KindInvalid, "the multipart body is malformed", err)
-	}
 	artistID, err := queryID(r, "artist_id")
 	if err != nil {
 		return err
 	}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return nineten.E(op, nineten.KindInvalid, "the form has no \"file\" field")
-		}
-		if err != nil {
-			return nineten.E(op, nineten.KindInvalid, "the multipart body is malformed", err)
-		}
-		switch part.FormName() {
-		case "artist_id":
-			v, _ := io.ReadAll(io.LimitReader(part, 32))
-			id, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
-			if err != nil || id <= 0 {
-				return nineten.E(op, nineten.KindInvalid, "artist_id must be an artist's id")
-			}
-			artistID = nineten.ID(id)
-		case "file":
-			t, err := s.Catalog.Upload(r.Context(), u, catalog.Upload{
-				ArtistID: artistID, Filename: part.FileName(), ContentType: part.Header.Get("Content-Type"), Body: part,
-			})
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusAccepted, trackEnvelope{s.trackFor(r, u, t)})
-			return nil
-		}
+	fields := map[string]string{}
+	part, err := filePart(w, r, limit+1<<20, fields)
+	if err != nil {
+		return err
 	}
+	if v, ok := fields["artist_id"]; ok {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || id <= 0 {
+			return nineten.E(op, nineten.KindInvalid, "artist_id must be an artist's id")
+		}
+		artistID = nineten.ID(id)
+	}
+	t, err := s.Catalog.Upload(r.Context(), u, catalog.Upload{
+		ArtistID: artistID, Filename: part.FileName(), ContentType: part.Header.Get("Content-Type"), Body: part,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, trackEnvelope{s.trackFor(r, u, t)})
+	return nil
 }
 
 // Listens.

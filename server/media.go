@@ -136,7 +136,8 @@ func (s *Server) albumCover(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such media file")
 		return
 	}
-	s.serveBlob(w, r, fmt.Sprintf("albums/%d/%s", id, file), "image/jpeg", "public, max-age=86400")
+	// Short-lived: artists can replace an album's cover.
+	s.serveBlob(w, r, fmt.Sprintf("albums/%d/%s", id, file), "image/jpeg", "public, max-age=300")
 }
 
 // serveBlob serves a stored file with http.ServeContent, which answers
