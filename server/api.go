@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	nineten "nineten.dev"
 	"nineten.dev/catalog"
@@ -32,11 +33,13 @@ type route struct {
 
 func (s *Server) registerAPI(mux *http.ServeMux) {
 	page := []string{"limit", "offset"}
+	// Ten tries at once, then one every six seconds, per client address.
+	auth := &limiter{burst: 10, interval: 6 * time.Second}
 	routes := []route{
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3 description", Tag: "meta", Status: 200, handle: s.openAPI},
 
-		{Method: "POST", Path: "/api/v1/auth/signup", Summary: "Create a listener account and log in", Tag: "auth", Body: credentials{}, Status: 201, Resp: userEnvelope{}, handle: s.signup},
-		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Log in (sets the session cookie)", Tag: "auth", Body: credentials{}, Status: 200, Resp: userEnvelope{}, handle: s.login},
+		{Method: "POST", Path: "/api/v1/auth/signup", Summary: "Create a listener account and log in", Tag: "auth", Body: credentials{}, Status: 201, Resp: userEnvelope{}, handle: s.limited(auth, s.signup)},
+		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Log in (sets the session cookie)", Tag: "auth", Body: credentials{}, Status: 200, Resp: userEnvelope{}, handle: s.limited(auth, s.login)},
 		{Method: "POST", Path: "/api/v1/auth/logout", Summary: "Log out", Tag: "auth", Status: 204, handle: s.logout},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The logged-in user and their artist profiles", Tag: "auth", Auth: "user", Status: 200, Resp: meJSON{}, handle: s.me},
 		{Method: "GET", Path: "/api/v1/me/tokens", Summary: "List your API tokens", Tag: "auth", Auth: "user", Status: 200, Resp: tokenList{}, handle: s.listTokens},

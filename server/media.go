@@ -157,7 +157,6 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, key, ctype, c
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cache)
 	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, b.Size(), b.ModTime().UnixNano()))
-	h.Set("X-Content-Type-Options", "nosniff")
 	var content io.ReadSeeker = b
 	// A blob on local disk is served with sendfile when we pass the
 	// *os.File itself: net/http recognizes nothing else.
