@@ -39,6 +39,9 @@ var extensions = map[string]bool{
 	".opus": true, ".m4a": true, ".mp4": true, ".aac": true,
 }
 
+// Supported reports whether a file name extension (".flac") is one we accept.
+func Supported(ext string) bool { return extensions[ext] }
+
 // codecMIME maps probed codecs to the MIME type of the original download.
 func originalMIME(p *nineten.Probe) (string, bool) {
 	switch {

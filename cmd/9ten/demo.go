@@ -111,7 +111,7 @@ func (n *node) seedDemo(ctx context.Context) error {
 	}
 	var ids []nineten.ID
 	for _, f := range files {
-		t, err := n.uploadFile(ctx, owners[f.Tags.Artist], f.Path)
+		t, err := n.uploadFile(ctx, owners[f.Tags.Artist], 0, f.Path)
 		if err != nil {
 			return fmt.Errorf("uploading %s: %w", filepath.Base(f.Path), err)
 		}
@@ -127,13 +127,13 @@ func (n *node) seedDemo(ctx context.Context) error {
 	return nil
 }
 
-func (n *node) uploadFile(ctx context.Context, u *nineten.User, path string) (*nineten.Track, error) {
+func (n *node) uploadFile(ctx context.Context, u *nineten.User, artistID nineten.ID, path string) (*nineten.Track, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return n.catalog.Upload(ctx, u, catalog.Upload{Filename: filepath.Base(path), Body: f})
+	return n.catalog.Upload(ctx, u, catalog.Upload{ArtistID: artistID, Filename: filepath.Base(path), Body: f})
 }
 
 // waitReady waits until the tracks are processed, showing progress.

@@ -73,16 +73,18 @@ export function query(params) {
   return s ? `?${s}` : '';
 }
 
-// uploadFile posts one file as multipart/form-data. It uses XMLHttpRequest
-// because fetch cannot report upload progress. It returns the response
-// promise and a function that cancels the upload.
-export function uploadFile(file, { artistId, onProgress }) {
+// sendFile sends one file as multipart/form-data in the field "file".
+// Extra fields go before it: the server reads the form as a stream and
+// stops at the file. It uses XMLHttpRequest because fetch cannot report
+// upload progress. It returns the response promise and a function that
+// cancels the request.
+function sendFile(method, path, file, { fields = {}, onProgress } = {}) {
   const xhr = new XMLHttpRequest();
   const done = new Promise((resolve, reject) => {
-    xhr.open('POST', '/api/v1/uploads');
+    xhr.open(method, path);
     xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
     xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
+      if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
     };
     xhr.onload = () => {
       const data = parseJSON(xhr.responseText);
@@ -92,9 +94,19 @@ export function uploadFile(file, { artistId, onProgress }) {
     xhr.onerror = () => reject(new ApiError(0, networkProblem));
     xhr.onabort = () => reject(new ApiError(0, { title: 'Cancelled', detail: 'Upload cancelled.' }));
     const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, String(v));
     form.append('file', file);
-    if (artistId) form.append('artist_id', String(artistId));
     xhr.send(form);
   });
   return { done, cancel: () => xhr.abort() };
 }
+
+// uploadFile uploads one audio file, as artistId when the user has several
+// artist profiles.
+export const uploadFile = (file, { artistId, onProgress }) =>
+  sendFile('POST', '/api/v1/uploads', file, { fields: artistId ? { artist_id: artistId } : {}, onProgress });
+
+// setAlbumCover replaces an album's cover with a picture (JPEG, PNG or
+// WebP) and resolves to the updated album.
+export const setAlbumCover = (albumId, file, { onProgress } = {}) =>
+  sendFile('PUT', `/api/v1/albums/${albumId}/cover`, file, { onProgress });

@@ -1,5 +1,6 @@
 // Building blocks shared by the pages: loading/error/empty states, covers,
-// track lists and grids, and the role guard.
+// track lists and grids, the edit form and the role guard.
+import { useState } from 'preact/hooks';
 import { html } from './html.js';
 import { Icon } from './icons.js';
 import { coverAt, formatDuration, plural } from './format.js';
@@ -113,6 +114,54 @@ export function AlbumGrid({ albums }) {
       </li>`,
     )}
   </ul>`;
+}
+
+// EditForm edits some fields of a record, each { key, label, type, required }
+// with type 'text' (the default) or 'number' (sent as a number, 0 when left
+// empty). Only changed fields are passed to onSave(patch), so a save never
+// overwrites what someone else changed in a field this form did not touch.
+// When onSave throws, its message (the server's detail) is shown.
+export function EditForm({ fields, record, onSave, testid }) {
+  const initial = (f) => (f.type === 'number' ? record[f.key] || '' : (record[f.key] ?? ''));
+  const [form, setForm] = useState(() => Object.fromEntries(fields.map((f) => [f.key, initial(f)])));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const [saved, setSaved] = useState(false);
+
+  const submit = async (e) => {
+    e.preventDefault();
+    const patch = {};
+    for (const { key, type } of fields) {
+      const value = type === 'number' ? Number(form[key]) || 0 : String(form[key]).trim();
+      if (value !== (record[key] ?? (type === 'number' ? 0 : ''))) patch[key] = value;
+    }
+    setError(null);
+    setSaved(false);
+    if (!Object.keys(patch).length) return setSaved(true);
+    setBusy(true);
+    try {
+      await onSave(patch);
+      setSaved(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return html`<form class="form grid-form" data-testid=${testid} onSubmit=${submit}>
+    <${ErrorBox} error=${error} />
+    ${fields.map(
+      ({ key, label, type = 'text', required }) => html`<label key=${key}>${label}
+        <input type=${type} min=${type === 'number' ? 0 : undefined} required=${!!required} value=${form[key]}
+          onInput=${(e) => setForm({ ...form, [key]: e.currentTarget.value })} />
+      </label>`,
+    )}
+    <div class="actions">
+      <button class="btn primary" disabled=${busy}>${busy ? 'Saving…' : 'Save changes'}</button>
+      ${saved && html`<span class="sub" role="status">Saved.</span>`}
+    </div>
+  </form>`;
 }
 
 // Guard renders its children only for a logged-in user with at least the

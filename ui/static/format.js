@@ -26,6 +26,18 @@ export function formatDate(iso) {
 
 export const plural = (n, one, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
+// Covers replaced in this tab: the URL the API links → when. Browsers may
+// keep a cover for five minutes (max-age=300) under its unchanged URL, so a
+// replaced one is asked for with a query they have not cached.
+const replacedCovers = new Map();
+
+export const coverReplaced = (url) => url && replacedCovers.set(url, Date.now());
+
 // coverAt returns the cover rendition for a display size: the server
 // renders cover-200.jpg next to the cover-600.jpg that the API links.
-export const coverAt = (url, size) => (url && size <= 200 ? url.replace(/cover-600\.jpg$/, 'cover-200.jpg') : url);
+export function coverAt(url, size) {
+  if (!url) return url;
+  const version = replacedCovers.get(url);
+  const rendition = size <= 200 ? url.replace(/cover-600\.jpg$/, 'cover-200.jpg') : url;
+  return version ? `${rendition}?v=${version}` : rendition;
+}

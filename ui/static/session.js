@@ -44,3 +44,5 @@ export const isAdmin = (s) => s.user?.role === 'admin';
 const ownsArtist = (s, artistId) => s.artists.some((a) => a.id === artistId);
 
 export const canEditTrack = (s, track) => isAdmin(s) || ownsArtist(s, track.artist_id);
+
+export const canEditAlbum = (s, album) => isAdmin(s) || ownsArtist(s, album.artist_id);

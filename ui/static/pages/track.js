@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { Icon } from '../icons.js';
 import { useFetch, useTitle } from '../hooks.js';
-import { Cover, ErrorBox, Status, StatusBadge } from '../components.js';
+import { Cover, EditForm, ErrorBox, Status, StatusBadge } from '../components.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { player } from '../player.js';
 import { navigate } from '../router.js';
@@ -87,25 +87,21 @@ function Processing({ track, onReload }) {
   </div>`;
 }
 
-// Fields sent in PATCH; numbers are sent as numbers, 0 when left empty.
 const fields = [
-  ['title', 'Title', 'text'],
-  ['album', 'Album', 'text'],
-  ['track_number', 'Track number', 'number'],
-  ['year', 'Year', 'number'],
-  ['genre', 'Genre', 'text'],
+  { key: 'title', label: 'Title', required: true },
+  { key: 'album', label: 'Album' },
+  { key: 'track_number', label: 'Track number', type: 'number' },
+  { key: 'year', label: 'Year', type: 'number' },
+  { key: 'genre', label: 'Genre' },
 ];
 
 function TrackEditor({ track, admin, onChange }) {
-  const [form, setForm] = useState(() => Object.fromEntries(fields.map(([k]) => [k, track[k] ?? ''])));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [saved, setSaved] = useState(false);
 
   const act = async (fn) => {
     setBusy(true);
     setError(null);
-    setSaved(false);
     try {
       await fn();
     } catch (err) {
@@ -115,21 +111,7 @@ function TrackEditor({ track, admin, onChange }) {
     }
   };
 
-  // Only changed fields are sent, so a save never overwrites what someone
-  // else changed in a field this form did not touch.
-  const save = (e) => {
-    e.preventDefault();
-    const patch = {};
-    for (const [k, , type] of fields) {
-      const value = type === 'number' ? Number(form[k]) || 0 : form[k].trim();
-      if (value !== (track[k] ?? (type === 'number' ? 0 : ''))) patch[k] = value;
-    }
-    if (!Object.keys(patch).length) return setSaved(true);
-    act(async () => {
-      onChange(await api.patch(`/api/v1/tracks/${track.id}`, patch));
-      setSaved(true);
-    });
-  };
+  const save = async (patch) => onChange(await api.patch(`/api/v1/tracks/${track.id}`, patch));
 
   const setHidden = (hidden) => act(async () => onChange(await api.patch(`/api/v1/tracks/${track.id}`, { hidden })));
 
@@ -143,20 +125,9 @@ function TrackEditor({ track, admin, onChange }) {
 
   return html`<section class="panel">
     <h2>Manage track</h2>
-    <${ErrorBox} error=${error} />
-    <form class="form grid-form" onSubmit=${save}>
-      ${fields.map(
-        ([k, label, type]) => html`<label key=${k}>${label}
-          <input type=${type} min=${type === 'number' ? 0 : undefined} required=${k === 'title'} value=${form[k]}
-            onInput=${(e) => setForm({ ...form, [k]: e.currentTarget.value })} />
-        </label>`,
-      )}
-      <div class="actions">
-        <button class="btn primary" disabled=${busy}>${busy ? 'Saving…' : 'Save changes'}</button>
-        ${saved && html`<span class="sub" role="status">Saved.</span>`}
-      </div>
-    </form>
+    <${EditForm} fields=${fields} record=${track} onSave=${save} testid="track-edit" />
     <div class="actions danger-zone">
+      <${ErrorBox} error=${error} />
       ${admin &&
       html`<button type="button" class="btn" disabled=${busy} onClick=${() => setHidden(!track.hidden)}>
         ${track.hidden ? 'Unhide track' : 'Hide track'}
