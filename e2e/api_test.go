@@ -213,6 +213,32 @@ func TestTrackFromUploadToVerifiedListen(t *testing.T) {
 		if after.PlayCount != 1 {
 			t.Errorf("play_count = %d, want 1", after.PlayCount)
 		}
+		// A player that cannot set headers (Safari's native HLS) follows
+		// session-stamped playlists instead; its segments count the same.
+		var s2 listen.Started
+		fan.must(fan.json("POST", "/api/v1/listens", map[string]any{"track_id": tr.ID}), 201, &s2)
+		master := fan.do("GET", tr.HLSAACURL+"?ls="+s2.SessionID, nil, nil)
+		variant := firstURI(t, string(master.Body))
+		if !strings.HasSuffix(variant, "?ls="+s2.SessionID) {
+			t.Fatalf("variant URI %q does not carry the session", variant)
+		}
+		media := fan.do("GET", fmt.Sprintf("/media/tracks/%d/hls/%s", tr.ID, variant), nil, nil)
+		if !strings.Contains(string(media.Body), `init.mp4?ls=`+s2.SessionID) || media.Header.Get("Cache-Control") != "private, no-store" {
+			t.Fatalf("session playlist:\n%s", media.Body)
+		}
+		seg := firstURI(t, string(media.Body))
+		dir := strings.SplitN(variant, "/", 2)[0]
+		if r := fan.do("GET", fmt.Sprintf("/media/tracks/%d/hls/%s/%s", tr.ID, dir, seg), nil, nil); r.StatusCode != 200 {
+			t.Fatalf("segment via session URI: %d", r.StatusCode)
+		}
+		key2 := mustHex(t, s2.Key)
+		rep := listen.Report{Seq: 1, PositionMS: 100, HeardMS: 100}
+		rep.Sig = listen.Sign(key2, s2.SessionID, rep)
+		fan.must(fan.json("POST", "/api/v1/listens/"+s2.SessionID+"/progress", rep), 200, &out)
+		if out.Status != "pending" || out.ServedMS < 3000 {
+			t.Errorf("segments fetched through session URIs were not recorded: %+v", out)
+		}
+
 		var recent struct {
 			Items []struct {
 				Track   track
@@ -234,6 +260,18 @@ func variantSegments(t *testing.T, c *client, id int64, rendition string) []nine
 		t.Fatalf("variant playlist %s: %v\n%s", rendition, err, r.Body)
 	}
 	return segs
+}
+
+// firstURI returns the first URI line of a playlist.
+func firstURI(t *testing.T, playlist string) string {
+	t.Helper()
+	for line := range strings.Lines(playlist) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			return line
+		}
+	}
+	t.Fatalf("no URI in playlist:\n%s", playlist)
+	return ""
 }
 
 func maxInt(xs []int) int {

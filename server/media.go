@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"regexp"
@@ -106,6 +107,10 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": v.filename}))
 	}
+	if sid := r.URL.Query().Get("ls"); sid != "" && path.Ext(file) == ".m3u8" {
+		s.sessionPlaylist(w, r, key, sid)
+		return
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	size, ok := s.serveBlob(sw, r, key, ctype, cache)
 	if !ok || r.Method != http.MethodGet {
@@ -119,6 +124,38 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 			s.Log.WarnContext(r.Context(), "recording a served segment failed", "track", id, "file", file, "err", err)
 		}
 	}
+}
+
+// sessionPlaylist serves a playlist whose every URI carries the listen
+// session as the ls query parameter. Players that fetch HLS themselves
+// (Safari's native player) cannot add a header, but follow these URIs.
+func (s *Server) sessionPlaylist(w http.ResponseWriter, r *http.Request, key, sid string) {
+	b, err := s.Blobs.Open(r.Context(), key)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer b.Close()
+	body, err := io.ReadAll(io.LimitReader(b, 1<<20))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := "?ls=" + url.QueryEscape(sid)
+	var out strings.Builder
+	for line := range strings.Lines(string(body)) {
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case strings.HasPrefix(line, "#EXT-X-MAP:"):
+			line = strings.Replace(line, `.mp4"`, `.mp4`+q+`"`, 1)
+		case line != "" && !strings.HasPrefix(line, "#"):
+			line += q
+		}
+		out.WriteString(line + "\n")
+	}
+	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, _ = io.WriteString(w, out.String())
 }
 
 func listenSession(r *http.Request) string {

@@ -252,8 +252,9 @@ export class Player {
       hls.loadSource(url);
     } else if (this.audio.canPlayType('application/vnd.apple.mpegurl')) {
       // Native HLS (Safari without Media Source Extensions). The browser
-      // fetches the stream itself, so requests cannot carry the session header.
-      this.audio.src = url;
+      // fetches the stream itself and cannot send the session header, so
+      // the node stamps the session into every URI of the playlists instead.
+      this.audio.src = `${url}?ls=${encodeURIComponent(sessionId)}`;
       if (startPosition > 0) this.audio.currentTime = startPosition;
       this.resume();
     } else {

@@ -85,19 +85,23 @@ function CoverPicker({ album, onChange }) {
     }
   };
 
-  return html`<div class="cover-picker">
+  return html`<div class="cover-picker" aria-busy=${busy}>
     <h3>Cover</h3>
     <${ErrorBox} error=${error} />
-    <div class="actions">
-      <label class=${busy ? 'btn file-btn disabled' : 'btn file-btn'}>
-        ${album.cover_url ? 'Replace cover' : 'Add a cover'}
-        <input type="file" class="visually-hidden" accept="image/jpeg,image/png,image/webp" data-testid="album-cover-input"
-          disabled=${busy} aria-describedby="album-cover-hint" onChange=${choose} />
-      </label>
-      ${busy
-        ? html`<span class="sub" role="status"><span class="spinner" aria-hidden="true"></span>
-            ${sent < 1 ? ` Uploading cover… ${Math.round(sent * 100)}%` : ' Resizing cover…'}</span>`
-        : html`<span class="sub" id="album-cover-hint">A JPEG, PNG or WebP picture; square looks best.</span>`}
+    <div class="cover-row">
+      <${Cover} url=${album.cover_url} title=${album.title} size=${200} />
+      <div>
+        <label class=${busy ? 'btn file-btn disabled' : 'btn file-btn'}>
+          ${album.cover_url ? 'Replace cover' : 'Add a cover'}
+          <input type="file" class="visually-hidden" accept="image/jpeg,image/png,image/webp" data-testid="album-cover-input"
+            disabled=${busy} aria-describedby="album-cover-hint" onChange=${choose} />
+        </label>
+        <p class="sub" id="album-cover-hint">A JPEG, PNG or WebP picture; square looks best.</p>
+        <p class="sub" role="status">
+          ${busy && html`<span class="spinner" aria-hidden="true"></span> ${sent < 1 ? 'Uploading cover…' : 'Resizing cover…'}`}
+        </p>
+        ${busy && sent < 1 && html`<progress max="1" value=${sent} aria-label="Cover upload"></progress>`}
+      </div>
     </div>
   </div>`;
 }
