@@ -203,3 +203,32 @@ func TestSweepRemovesWhatInterruptedWorkLeft(t *testing.T) {
 		}
 	}
 }
+
+// Media of existing tracks survives a sweep however many tracks there are
+// (stores hand out lists a page at a time).
+func TestSweepKeepsMediaOfEveryTrack(t *testing.T) {
+	r := newRig(t)
+	u := r.user(t, "max", nineten.RoleArtist)
+	a := &nineten.Artist{OwnerID: u.ID, Name: "Max", Slug: "max", CreatedAt: time.Now()}
+	if err := r.db.CreateArtist(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	var last nineten.ID
+	for i := range 450 {
+		tr := &nineten.Track{ArtistID: a.ID, Title: fmt.Sprint("t", i), DurationMS: 1000, Status: nineten.TrackReady, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := r.db.CreateTrack(t.Context(), tr); err != nil {
+			t.Fatal(err)
+		}
+		last = tr.ID
+	}
+	key := fmt.Sprintf("tracks/%d/waveform.json", last)
+	if _, err := r.blobs.Put(t.Context(), key, strings.NewReader("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.svc.Sweep(t.Context(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.blobs.Open(t.Context(), key); err != nil {
+		t.Errorf("the sweep deleted media of track %d: %v", last, err)
+	}
+}

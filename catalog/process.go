@@ -221,15 +221,22 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) error {
 			busyUploads[filepath.Join(s.ScratchDir, filepath.FromSlash(in.Upload))] = true
 		}
 	}
-	all, _, err := s.Store.ListTracks(ctx, nineten.TrackFilter{All: true}, nineten.Page{Limit: 1 << 30})
-	if err != nil {
-		return err
-	}
 	exists := map[nineten.ID]bool{}
-	for _, t := range all {
-		exists[t.ID] = true
-		if t.Status == nineten.TrackProcessing && !busyTracks[t.ID] && s.now().Sub(t.UpdatedAt) > minAge {
-			s.failTrack(ctx, t.ID, "processing was interrupted too often; upload the file again")
+	// Stores cap a page's size, so walk every page: a track missed here
+	// would have its media deleted below.
+	for p := (nineten.Page{Limit: 200}); ; p.Offset += p.Limit {
+		page, _, err := s.Store.ListTracks(ctx, nineten.TrackFilter{All: true}, p)
+		if err != nil {
+			return err
+		}
+		for _, t := range page {
+			exists[t.ID] = true
+			if t.Status == nineten.TrackProcessing && !busyTracks[t.ID] && s.now().Sub(t.UpdatedAt) > minAge {
+				s.failTrack(ctx, t.ID, "processing was interrupted too often; upload the file again")
+			}
+		}
+		if len(page) < p.Limit {
+			break
 		}
 	}
 	cutoff := time.Now().Add(-minAge)
