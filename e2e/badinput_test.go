@@ -105,11 +105,13 @@ func TestBadUploadsGetClearProblemsAndLeaveNothing(t *testing.T) {
 		if r.StatusCode != 413 {
 			t.Errorf("oversized JSON: %d", r.StatusCode)
 		}
-		r = artist.json("GET", "/api/v1/nope", nil)
-		if r.StatusCode != 404 {
-			t.Errorf("unknown endpoint: %d", r.StatusCode)
+		for _, path := range []string{"/api/v1/nope", "/favicon.ico", "/media/tracks/1/../../9ten.db"} {
+			r = artist.json("GET", path, nil)
+			if r.StatusCode != 404 {
+				t.Errorf("GET %s: %d", path, r.StatusCode)
+			}
+			r.problem(t)
 		}
-		r.problem(t)
 	})
 
 	// Of everything above, the public sees only the one good track.

@@ -83,6 +83,9 @@ func (s *Server) Handler() http.Handler {
 		root.Handle("GET /{$}", s.Index)
 		root.Handle("GET /app/", s.Index)
 	}
+	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "nothing is at "+r.URL.Path+"; the web app is at / and the API under /api/v1/")
+	})
 	return s.logRequests(root)
 }
 
