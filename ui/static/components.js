@@ -154,7 +154,10 @@ export function EditForm({ fields, record, onSave, testid }) {
     ${fields.map(
       ({ key, label, type = 'text', required }) => html`<label key=${key}>${label}
         <input type=${type} min=${type === 'number' ? 0 : undefined} required=${!!required} value=${form[key]}
-          onInput=${(e) => setForm({ ...form, [key]: e.currentTarget.value })} />
+          onInput=${(e) => {
+            const { value } = e.currentTarget;
+            setForm((f) => ({ ...f, [key]: value }));
+          }} />
       </label>`,
     )}
     <div class="actions">
