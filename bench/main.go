@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,8 +45,17 @@ func main() {
 		conns       = flag.Int("c", 16, "concurrent clients in the segment benchmark")
 		trackSecs   = flag.Int("track-seconds", 300, "length of the upload-to-playable track")
 		skipBrowser = flag.Bool("skip-browser", false, "skip the browser time-to-first-audio measurement")
+		only        = flag.String("only", "", "run only this benchmark: segments, upload or browser")
+		cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	)
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile()
+	}
+	run := func(name string) bool { return *only == "" || *only == name }
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "9ten-bench-")
@@ -54,19 +65,27 @@ func main() {
 	defer env.db.Close()
 
 	fmt.Printf("%-34s %14s %14s %8s %s\n", "benchmark", "9ten", "reference", "ratio", "goal")
-	ours, ref := env.segments(ctx, *conns, *duration)
-	fmt.Printf("%-34s %10.0f r/s %10.0f r/s %7.2fx %s\n", "segment serving (req/s)", ours, ref, ours/ref, "≥ 0.90x")
-
-	pipeline, direct := env.uploadToPlayable(ctx, *trackSecs)
-	fmt.Printf("%-34s %12.2f s %12.2f s %7.2fx %s\n", fmt.Sprintf("upload-to-playable (%d s track)", *trackSecs), pipeline, direct, pipeline/direct, "≤ 1.10x")
-
-	if !*skipBrowser {
-		ms, err := firstAudio()
-		if err != nil {
-			fmt.Printf("%-34s %s\n", "time to first audio", "failed: "+err.Error())
-		} else {
-			fmt.Printf("%-34s %11.0f ms %14s %8s %s\n", "time to first audio (browser)", ms, "-", "-", "< 300 ms")
+	if run("segments") {
+		ours, ref := env.segments(ctx, *conns, *duration)
+		fmt.Printf("%-34s %10.0f r/s %10.0f r/s %7.2fx %s\n", "segment serving (req/s)", ours, ref, ours/ref, "≥ 0.90x")
+	}
+	if run("upload") {
+		pipeline, direct := env.uploadToPlayable(ctx, *trackSecs)
+		fmt.Printf("%-34s %12.2f s %12.2f s %7.2fx %s\n", fmt.Sprintf("upload-to-playable (%d s track)", *trackSecs), pipeline, direct, pipeline/direct, "≤ 1.10x")
+	}
+	if run("browser") && !*skipBrowser {
+		// One browser run is noisy on two cores: report the median of three.
+		var runs []float64
+		for range 3 {
+			ms, err := firstAudio()
+			if err != nil {
+				fmt.Printf("%-34s %s\n", "time to first audio", "failed: "+err.Error())
+				return
+			}
+			runs = append(runs, ms)
 		}
+		slices.Sort(runs)
+		fmt.Printf("%-34s %11.0f ms %14s %8s %s (runs: %.0f, %.0f, %.0f ms)\n", "time to first audio (browser)", runs[1], "-", "-", "< 300 ms", runs[0], runs[1], runs[2])
 	}
 }
 

@@ -21,8 +21,9 @@ import (
 
 // Store is a nineten.BlobStore on a local directory.
 type Store struct {
-	dir  string
-	root *os.Root
+	dir     string
+	root    *os.Root
+	dirFile *os.File // the directory, for openat2 on Linux
 }
 
 var _ nineten.BlobStore = (*Store)(nil)
@@ -36,11 +37,16 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, nineten.E("disk.Open", nineten.KindUnavailable, "cannot open the media directory", err)
 	}
-	return &Store{dir: dir, root: root}, nil
+	dirFile, err := os.Open(dir)
+	if err != nil {
+		root.Close()
+		return nil, nineten.E("disk.Open", nineten.KindUnavailable, "cannot open the media directory", err)
+	}
+	return &Store{dir: dir, root: root, dirFile: dirFile}, nil
 }
 
-// Close releases the directory handle.
-func (s *Store) Close() error { return s.root.Close() }
+// Close releases the directory handles.
+func (s *Store) Close() error { return errors.Join(s.root.Close(), s.dirFile.Close()) }
 
 // Dir is the directory the store keeps its files in.
 func (s *Store) Dir() string { return s.dir }
@@ -144,7 +150,7 @@ func (s *Store) Open(ctx context.Context, key string) (nineten.Blob, error) {
 	if err := checkKey(op, key); err != nil {
 		return nil, err
 	}
-	f, err := s.root.Open(key)
+	f, err := s.openRead(key)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nineten.E(op, nineten.KindNotFound, key+" does not exist")
 	}

@@ -190,25 +190,30 @@ export class Player {
       duration: (track.duration_ms || 0) / 1000,
     });
     this.updateMetadata(track);
+    // The listen session is opened while the stream starts loading: every
+    // request waits for the session id (xhrSetup may return a promise), so
+    // none goes out without it, and the first sound comes a round trip sooner.
+    const opening = ListenSession.open(track);
+    opening.catch(() => {}); // reported below, once
     try {
-      const [Hls, listen] = await Promise.all([
-        loadHls().catch(() => {
-          throw new Error('Could not load the audio engine. Reload the page and try again.');
-        }),
-        ListenSession.open(track),
-      ]);
+      const Hls = await loadHls().catch(() => {
+        throw new Error('Could not load the audio engine. Reload the page and try again.');
+      });
       if (generation !== this.generation) return; // another track was started meanwhile
+      this.attach(Hls, track, opening.then((l) => l.id), startPosition);
+      const listen = await opening;
+      if (generation !== this.generation) return;
       listen.meter.jump(startPosition);
       listen.onReport = (r) => this.store.set({ listenError: r.error ? `Listen not recorded: ${r.error}` : null });
       this.listen = listen;
-      this.attach(Hls, track, listen.id, startPosition);
     } catch (err) {
-      if (generation === this.generation) this.store.set({ loading: false, error: err.message });
+      if (generation === this.generation) this.fail(err.message);
     }
   }
 
   attach(Hls, track, sessionId, startPosition) {
     const url = playlistFor(track);
+    const generation = this.generation;
     if (Hls.isSupported()) {
       const hls = new Hls({
         // Our segments are fMP4 audio: hls.js only passes them through, so a
@@ -223,16 +228,12 @@ export class Player {
         startPosition: startPosition > 0 ? startPosition : -1,
         // hls.js calls xhrSetup before it opens the request, and headers can
         // only be set on an open request, so open it here. Playlists, init
-        // and media segments all go through this loader.
-        xhrSetup(xhr, requestUrl) {
+        // and media segments all go through this loader (hls.js uses fetch
+        // only in progressive mode, which we do not enable).
+        async xhrSetup(xhr, requestUrl) {
+          const id = await sessionId;
           xhr.open('GET', requestUrl, true);
-          xhr.setRequestHeader(SESSION_HEADER, sessionId);
-        },
-        // hls.js switches to fetch only in progressive mode, which we do not
-        // enable; this keeps the header there too should that ever change.
-        fetchSetup(context, init) {
-          init.headers.set(SESSION_HEADER, sessionId);
-          return new Request(context.url, init);
+          xhr.setRequestHeader(SESSION_HEADER, id);
         },
       });
       hls.on(Hls.Events.MANIFEST_PARSED, () => this.resume());
@@ -254,9 +255,12 @@ export class Player {
       // Native HLS (Safari without Media Source Extensions). The browser
       // fetches the stream itself and cannot send the session header, so
       // the node stamps the session into every URI of the playlists instead.
-      this.audio.src = `${url}?ls=${encodeURIComponent(sessionId)}`;
-      if (startPosition > 0) this.audio.currentTime = startPosition;
-      this.resume();
+      sessionId.then((id) => {
+        if (generation !== this.generation) return;
+        this.audio.src = `${url}?ls=${encodeURIComponent(id)}`;
+        if (startPosition > 0) this.audio.currentTime = startPosition;
+        this.resume();
+      }, () => {}); // start() reports a failed session
     } else {
       this.fail('This browser cannot play HLS audio streams.');
     }
