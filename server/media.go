@@ -8,16 +8,47 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	nineten "nineten.dev"
 )
 
-// mediaFile lists the files of a track that may be served, so a request
-// can never name anything else in the blob store.
-var mediaFile = regexp.MustCompile(`^(hls/(master|opus|aac)\.m3u8|hls/[a-z]+[0-9]+/(index\.m3u8|init\.mp4|seg[0-9]{1,6}\.m4s)|waveform\.json|cover-(600|200)\.jpg|original)$`)
+// isMediaFile lists the files of a track that may be served, so a request
+// can never name anything else in the blob store: hls/{master,opus,aac}.m3u8,
+// hls/<rendition>/{index.m3u8,init.mp4,seg<N>.m4s}, waveform.json,
+// cover-600.jpg, cover-200.jpg and original. (Written out rather than as a
+// regular expression: it runs on every segment request.)
+func isMediaFile(file string) bool {
+	switch file {
+	case "hls/master.m3u8", "hls/opus.m3u8", "hls/aac.m3u8", "waveform.json", "cover-600.jpg", "cover-200.jpg", "original":
+		return true
+	}
+	rest, ok := strings.CutPrefix(file, "hls/")
+	if !ok {
+		return false
+	}
+	rendition, name, ok := strings.Cut(rest, "/")
+	if !ok || !isRendition(rendition) {
+		return false
+	}
+	if name == "index.m3u8" || name == "init.mp4" {
+		return true
+	}
+	n, hasSeg := strings.CutPrefix(name, "seg")
+	n, hasExt := strings.CutSuffix(n, ".m4s")
+	if !hasSeg || !hasExt || len(n) == 0 || len(n) > 6 {
+		return false
+	}
+	return strings.Trim(n, "0123456789") == ""
+}
+
+// isRendition matches rendition names: letters then digits, e.g. "opus128".
+func isRendition(s string) bool {
+	letters := strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyz")
+	return len(letters) < len(s) && len(letters) > 0 && strings.Trim(letters, "0123456789") == ""
+}
 
 // visibility is a short-lived cache of whether a track is public: media
 // requests are the node's hottest path, and most are for public tracks.
@@ -65,7 +96,7 @@ func (s *Server) trackVisibility(r *http.Request, id nineten.ID) (visibility, *n
 func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	file := r.PathValue("file")
-	if err != nil || !mediaFile.MatchString(file) {
+	if err != nil || !isMediaFile(file) {
 		writeProblem(w, r, http.StatusNotFound, "no such media file")
 		return
 	}
@@ -107,11 +138,15 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": v.filename}))
 	}
-	if sid := r.URL.Query().Get("ls"); sid != "" && path.Ext(file) == ".m3u8" {
+	if sid := listenSession(r); sid != "" && r.URL.RawQuery != "" && path.Ext(file) == ".m3u8" {
 		s.sessionPlaylist(w, r, key, sid)
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	// The outer logging wrapper already counts what was sent.
+	sw, ok := w.(*statusWriter)
+	if !ok {
+		sw = &statusWriter{ResponseWriter: w}
+	}
 	size, ok := s.serveBlob(sw, r, key, ctype, cache)
 	if !ok || r.Method != http.MethodGet {
 		return
@@ -159,7 +194,7 @@ func (s *Server) sessionPlaylist(w http.ResponseWriter, r *http.Request, key, si
 }
 
 func listenSession(r *http.Request) string {
-	if sid := r.Header.Get("X-Listen-Session"); sid != "" {
+	if sid := r.Header.Get("X-Listen-Session"); sid != "" || r.URL.RawQuery == "" {
 		return sid
 	}
 	return r.URL.Query().Get("ls")
@@ -193,7 +228,10 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, key, ctype, c
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cache)
-	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, b.Size(), b.ModTime().UnixNano()))
+	etag := make([]byte, 0, 40)
+	etag = append(strconv.AppendInt(append(etag, '"'), b.Size(), 16), '-')
+	etag = append(strconv.AppendInt(etag, b.ModTime().UnixNano(), 16), '"')
+	h.Set("ETag", string(etag))
 	var content io.ReadSeeker = b
 	// A blob on local disk is served with sendfile when we pass the
 	// *os.File itself: net/http recognizes nothing else.
