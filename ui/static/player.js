@@ -14,9 +14,11 @@ const VOLUME_KEY = 'nineten.volume';
 
 // hls.js is about 400 kB: it is fetched and compiled once the page is idle
 // after first paint (see the constructor), so pressing play does not wait
-// for it, and first paint does not either.
+// for it, and first paint does not either. HlsClass is set once it loaded,
+// so that later plays use it without waiting even a microtask.
 let hlsModule;
-const loadHls = () => (hlsModule ??= import('hls.js').then((m) => m.default));
+let HlsClass = null;
+const loadHls = () => (hlsModule ??= import('hls.js').then((m) => (HlsClass = m.default)));
 
 const playable = (t) => t.status === 'ready' && !!(t.hls_opus_url || t.hls_aac_url || t.hls_url);
 
@@ -41,8 +43,9 @@ export class Player {
     this.audio = document.createElement('audio');
     this.audio.preload = 'auto';
     document.body.append(this.audio);
-    (self.requestIdleCallback ?? setTimeout)(() => loadHls().catch(() => {}));
+    (self.requestIdleCallback ?? setTimeout)(() => loadHls().then(() => this.warm(), () => {}));
     this.hls = null;
+    this.spare = null; // an engine already attached to the idle audio element
     this.listen = null;
     this.generation = 0; // invalidates async work of a superseded start()
     this.mediaRecovered = false;
@@ -178,7 +181,9 @@ export class Player {
     const track = this.store.get().queue[index];
     if (!track) return;
     const generation = ++this.generation;
-    this.teardown();
+    const spare = this.spare;
+    this.spare = null;
+    this.teardown(!!spare);
     this.store.set({
       index,
       loading: true,
@@ -196,11 +201,16 @@ export class Player {
     const opening = ListenSession.open(track);
     opening.catch(() => {}); // reported below, once
     try {
-      const Hls = await loadHls().catch(() => {
-        throw new Error('Could not load the audio engine. Reload the page and try again.');
-      });
-      if (generation !== this.generation) return; // another track was started meanwhile
-      this.attach(Hls, track, opening.then((l) => l.id), startPosition);
+      const Hls =
+        HlsClass ??
+        (await loadHls().catch(() => {
+          throw new Error('Could not load the audio engine. Reload the page and try again.');
+        }));
+      if (generation !== this.generation) {
+        spare?.destroy();
+        return; // another track was started meanwhile
+      }
+      this.attach(Hls, track, opening.then((l) => l.id), startPosition, spare);
       const listen = await opening;
       if (generation !== this.generation) return;
       listen.meter.jump(startPosition);
@@ -211,45 +221,65 @@ export class Player {
     }
   }
 
-  attach(Hls, track, sessionId, startPosition) {
+  // warm attaches an engine to the idle audio element ahead of the first
+  // play: creating the media source takes tens of milliseconds that would
+  // otherwise come between pressing play and hearing the track.
+  warm() {
+    if (this.hls || this.spare || this.audio.src || !HlsClass?.isSupported()) return;
+    this.spare = this.createHls(HlsClass);
+    this.spare.attachMedia(this.audio);
+  }
+
+  // createHls makes an engine whose every request carries the listen
+  // session given later through hls.useSession(promise of the id).
+  createHls(Hls) {
+    let session;
+    const ready = new Promise((resolve) => (session = resolve));
+    const hls = new Hls({
+      // Our segments are fMP4 audio: hls.js only passes them through, so a
+      // transmuxer worker would cost a start-up and buy nothing.
+      enableWorker: false,
+      // Fetch the first segment while the media source is still opening,
+      // and start at the level the default estimate picks instead of
+      // probing the bandwidth with an extra segment first: both only delay
+      // the first sound.
+      startFragPrefetch: true,
+      testBandwidth: false,
+      // hls.js calls xhrSetup before it opens the request, and headers can
+      // only be set on an open request, so open it here. Playlists, init
+      // and media segments all go through this loader (hls.js uses fetch
+      // only in progressive mode, which we do not enable).
+      async xhrSetup(xhr, requestUrl) {
+        const id = await ready; // resolves with the session id once it is known
+        xhr.open('GET', requestUrl, true);
+        xhr.setRequestHeader(SESSION_HEADER, id);
+      },
+    });
+    hls.useSession = (sessionId) => session(sessionId);
+    hls.on(Hls.Events.MANIFEST_PARSED, () => this.hls === hls && this.resume());
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (!data.fatal || this.hls !== hls) return;
+      // A media (decode/append) error is often transient: hls.js can
+      // rebuild its buffers once. A second one, or a network error, ends it.
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !this.mediaRecovered) {
+        this.mediaRecovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      this.fail(describeHlsError(data));
+    });
+    return hls;
+  }
+
+  attach(Hls, track, sessionId, startPosition, spare) {
     const url = playlistFor(track);
     const generation = this.generation;
     if (Hls.isSupported()) {
-      const hls = new Hls({
-        // Our segments are fMP4 audio: hls.js only passes them through, so a
-        // transmuxer worker would cost a start-up and buy nothing.
-        enableWorker: false,
-        // Fetch the first segment while the media source is still opening,
-        // and start at the level the default estimate picks instead of
-        // probing the bandwidth with an extra segment first: both only delay
-        // the first sound.
-        startFragPrefetch: true,
-        testBandwidth: false,
-        startPosition: startPosition > 0 ? startPosition : -1,
-        // hls.js calls xhrSetup before it opens the request, and headers can
-        // only be set on an open request, so open it here. Playlists, init
-        // and media segments all go through this loader (hls.js uses fetch
-        // only in progressive mode, which we do not enable).
-        async xhrSetup(xhr, requestUrl) {
-          const id = await sessionId;
-          xhr.open('GET', requestUrl, true);
-          xhr.setRequestHeader(SESSION_HEADER, id);
-        },
-      });
-      hls.on(Hls.Events.MANIFEST_PARSED, () => this.resume());
-      hls.on(Hls.Events.ERROR, (_, data) => {
-        if (!data.fatal) return;
-        // A media (decode/append) error is often transient: hls.js can
-        // rebuild its buffers once. A second one, or a network error, ends it.
-        if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !this.mediaRecovered) {
-          this.mediaRecovered = true;
-          hls.recoverMediaError();
-          return;
-        }
-        this.fail(describeHlsError(data));
-      });
+      const hls = spare ?? this.createHls(Hls);
+      hls.config.startPosition = startPosition > 0 ? startPosition : -1;
+      hls.useSession(sessionId);
       this.hls = hls;
-      hls.attachMedia(this.audio);
+      if (!spare) hls.attachMedia(this.audio);
       hls.loadSource(url);
     } else if (this.audio.canPlayType('application/vnd.apple.mpegurl')) {
       // Native HLS (Safari without Media Source Extensions). The browser
@@ -281,7 +311,7 @@ export class Player {
 
   // teardown ends the current playback: a final report for what was heard
   // since the last one, then the stream is released.
-  teardown() {
+  teardown(keepMedia = false) {
     if (this.listen) {
       this.listen.stopTimer();
       if (this.listen.started) this.listen.report(this.audio.currentTime);
@@ -291,6 +321,7 @@ export class Player {
     this.hls = null;
     this.mediaRecovered = false;
     this.audio.pause();
+    if (keepMedia) return; // a spare engine owns the element's media source
     this.audio.removeAttribute('src');
     this.audio.load();
   }
