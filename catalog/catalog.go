@@ -23,8 +23,8 @@ type Service struct {
 	Transcoder nineten.Transcoder
 	Clock      nineten.Clock
 	// ScratchDir is a local directory for uploads being processed and for
-	// transcoder output; it must be on the same file system as nothing in
-	// particular, but keeping it beside the media makes imports renames.
+	// transcoder output. On the same file system as a disk blob store,
+	// moving results into the store is a rename.
 	ScratchDir string
 	// MaxUploadBytes limits one uploaded file (default 2 GiB).
 	MaxUploadBytes int64

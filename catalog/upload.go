@@ -42,7 +42,8 @@ var extensions = map[string]bool{
 // Supported reports whether a file name extension (".flac") is one we accept.
 func Supported(ext string) bool { return extensions[ext] }
 
-// codecMIME maps probed codecs to the MIME type of the original download.
+// originalMIME maps a probed container and codec to the MIME type the
+// original is served with, and rejects combinations we do not accept.
 func originalMIME(p *nineten.Probe) (string, bool) {
 	switch {
 	case p.Codec == "flac" && p.Format == "flac":
