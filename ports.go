@@ -29,6 +29,7 @@ type Store interface {
 	CatalogStore
 	ListenStore
 	JobQueue
+	KeyStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
@@ -89,6 +90,7 @@ type TrackFilter struct {
 type CatalogStore interface {
 	CreateArtist(ctx context.Context, a *Artist) error // sets a.ID; KindConflict when the slug is taken
 	ArtistByID(ctx context.Context, id ID) (*Artist, error)
+	ArtistBySlug(ctx context.Context, slug string) (*Artist, error)
 	ArtistsByOwner(ctx context.Context, ownerID ID) ([]Artist, error)
 	ListArtists(ctx context.Context, query string, p Page) ([]Artist, int, error)
 	UpdateArtist(ctx context.Context, a *Artist) error
@@ -179,6 +181,26 @@ type ListenStore interface {
 	// RecentListens lists a listener's verified listens, newest first,
 	// each with its track.
 	RecentListens(ctx context.Context, userID ID, limit int) ([]Listen, error)
+}
+
+// ActorKeys are the signing keys of one federated actor: an RSA key for
+// HTTP signatures (what every fediverse server understands) and an Ed25519
+// key for RFC 9421 signatures and FEP-521a proofs. They are made on first
+// use and never change unless an admin rotates them.
+type ActorKeys struct {
+	// Actor names the actor: "node", "user:7" or "artist:3".
+	Actor         string
+	RSAPrivatePEM string // PKCS #8, PEM
+	Ed25519Seed   []byte // 32 bytes
+	CreatedAt     time.Time
+}
+
+// KeyStore keeps actors' signing keys.
+type KeyStore interface {
+	ActorKeys(ctx context.Context, actor string) (*ActorKeys, error) // KindNotFound when none
+	// CreateActorKeys stores keys; KindConflict when the actor has some,
+	// so that two processes racing to make them agree on the first.
+	CreateActorKeys(ctx context.Context, k *ActorKeys) error
 }
 
 // JobStatus is where a background job is in its life.

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -78,6 +79,10 @@ func (s *Service) CreateUser(ctx context.Context, username, password, displayNam
 	}
 	if utf8.RuneCountInString(displayName) > 64 {
 		return nil, nineten.E(op, nineten.KindInvalid, "a display name has at most 64 characters")
+	}
+	// Users and artists share one namespace of fediverse handles.
+	if _, err := s.Store.ArtistBySlug(ctx, username); err == nil {
+		return nil, nineten.E(op, nineten.KindConflict, fmt.Sprintf("username %q is taken", username))
 	}
 	u := &nineten.User{
 		Username:     username,

@@ -128,3 +128,17 @@ func TestTokensAndAdminActions(t *testing.T) {
 		t.Errorf("SetRole: %v %v", got, err)
 	}
 }
+
+func TestUsernamesAvoidArtistSlugs(t *testing.T) {
+	s, _ := newService(t)
+	owner, err := s.SignUp(t.Context(), "owner", "password-owner", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Store.CreateArtist(t.Context(), &nineten.Artist{OwnerID: owner.ID, Name: "Nova", Slug: "nova", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SignUp(t.Context(), "nova", "password-nova", ""); nineten.ErrorKind(err) != nineten.KindConflict {
+		t.Errorf("signing up as an artist's handle: %v, want KindConflict", err)
+	}
+}

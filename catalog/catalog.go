@@ -149,6 +149,11 @@ func (s *Service) CreateArtist(ctx context.Context, u *nineten.User, name, bio s
 			if i > 1 {
 				a.Slug = fmt.Sprintf("%s-%d", base, i)
 			}
+			// Artists and users share one namespace of fediverse handles
+			// (@slug@node), so a slug may not be someone's username.
+			if _, err := tx.UserByUsername(ctx, a.Slug); err == nil && i < 20 {
+				continue
+			}
 			err := tx.CreateArtist(ctx, a)
 			if nineten.ErrorKind(err) != nineten.KindConflict || i == 20 {
 				if err != nil {

@@ -232,3 +232,17 @@ func TestSweepKeepsMediaOfEveryTrack(t *testing.T) {
 		t.Errorf("the sweep deleted media of track %d: %v", last, err)
 	}
 }
+
+// Artists and users share the fediverse handle namespace.
+func TestSlugsAvoidUsernames(t *testing.T) {
+	r := newRig(t)
+	r.user(t, "echo", nineten.RoleListener)
+	u := r.user(t, "echo-owner", nineten.RoleListener)
+	a, err := r.svc.CreateArtist(t.Context(), u, "Echo", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Slug == "echo" {
+		t.Errorf("artist got the slug %q, which is a username", a.Slug)
+	}
+}

@@ -54,6 +54,18 @@ func (s *store) ArtistByID(ctx context.Context, id nineten.ID) (*nineten.Artist,
 	return a, nil
 }
 
+func (s *store) ArtistBySlug(ctx context.Context, slug string) (*nineten.Artist, error) {
+	const op = "sqlstore.ArtistBySlug"
+	a, err := scanArtist(s.read.QueryRowContext(ctx, `SELECT `+artistCols+` FROM artists a WHERE a.slug = ?`, slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(op, "artist %q", slug)
+	}
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	return a, nil
+}
+
 func (s *store) ArtistsByOwner(ctx context.Context, ownerID nineten.ID) ([]nineten.Artist, error) {
 	artists, err := queryAll(ctx, s.read, scanArtist, `
 		SELECT `+artistCols+` FROM artists a WHERE a.owner_id = ?
