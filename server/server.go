@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,9 @@ type Server struct {
 	Log      *slog.Logger
 	// UI serves the web app's assets under /ui/ and Index its pages.
 	UI, Index http.Handler
+	// Federation serves ActivityPub and discovery under FederationPaths.
+	Federation      http.Handler
+	FederationPaths []string
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy).
 	SecureCookies  bool
@@ -82,6 +86,11 @@ func (s *Server) Handler() http.Handler {
 	if s.Index != nil {
 		root.Handle("GET /{$}", s.Index)
 		root.Handle("GET /app/", s.Index)
+	}
+	if s.Federation != nil {
+		for _, p := range s.FederationPaths {
+			root.Handle(p, s.Federation)
+		}
 	}
 	root.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "nothing is at "+r.URL.Path+"; the web app is at / and the API under /api/v1/")
@@ -148,6 +157,19 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			h.Set("X-Frame-Options", "DENY")
 		}
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			// A bug in one handler answers 500 and is logged with its stack,
+			// instead of net/http dropping the connection.
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Log.ErrorContext(r.Context(), "handler panicked", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeProblem(sw, r, http.StatusInternalServerError, "something went wrong on the node; the admin can find the details in its log")
+				}
+			}
+		}()
 		next.ServeHTTP(sw, r)
 		level := slog.LevelDebug
 		if sw.status >= 500 {

@@ -39,6 +39,7 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f := cmd.Flags()
 	f.String("config", "", "config file of \"name = value\" lines, names as the flags below (env NINETEN_CONFIG)")
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on for HTTP")
+	f.StringVar(&o.PublicURL, "url", "", "public base URL of the node, e.g. https://music.example (default: http://<addr>); federation ids are made from it")
 	f.StringVar(&o.Data, "data", "./data", "directory for the database, media and the node's secret")
 	f.StringVar(&o.AdminUser, "admin-user", "admin", "username of the admin account created on first start")
 	f.StringVar(&o.AdminPassword, "admin-password", "", "password of that admin account (default: generated and printed once)")

@@ -9,14 +9,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	nineten "nineten.dev"
 	"nineten.dev/account"
 	"nineten.dev/blob/disk"
 	"nineten.dev/catalog"
+	"nineten.dev/federation"
 	"nineten.dev/jobs"
 	"nineten.dev/listen"
 	"nineten.dev/server"
@@ -37,6 +41,7 @@ type options struct {
 	LogFormat       string
 	LogLevel        string
 	ListenThreshold time.Duration
+	PublicURL       string
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -51,6 +56,7 @@ type node struct {
 	listens  *listen.Service
 	runner   *jobs.Runner
 	server   *server.Server
+	fed      *federation.Service
 	ffmpeg   string // path of the ffmpeg the transcoder uses
 }
 
@@ -89,9 +95,19 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	}
 	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
+	n.fed = &federation.Service{Store: db, Clock: clock, Version: version(), Log: log.With("component", "federation")}
+	if o.PublicURL != "" {
+		u, err := url.Parse(strings.TrimSuffix(o.PublicURL, "/"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+			db.Close()
+			return nil, fmt.Errorf("--url %q: give the node's public base URL, like https://music.example", o.PublicURL)
+		}
+		n.fed.Base = u
+	}
 	n.server = &server.Server{
 		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
+		Federation: n.fed.Handler(), FederationPaths: federation.Paths,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
 	}
 	return n, nil
@@ -128,6 +144,11 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", n.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", n.opts.Addr, err)
+	}
+	if n.fed.Base == nil {
+		// Without --url the node is known by the address it listens on:
+		// fine on a laptop, wrong behind a proxy.
+		n.fed.Base = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	}
 	srv := &http.Server{
 		Handler:           n.server.Handler(),
@@ -179,6 +200,14 @@ func (n *node) sweepLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// version is the module version the binary was built from, or "dev".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
 }
 
 // loadSecret reads the node's secret, creating it on first start. It

@@ -1,0 +1,72 @@
+// Package federation is 9ten's ActivityPub surface: discovery (WebFinger,
+// host-meta, NodeInfo 2.1), actors with their keys, and the objects the
+// node publishes (tracks as Audio objects in our vocabulary), negotiated
+// against the web app on the same URLs.
+//
+// This is the first slice of federation: the node can be found and read
+// by the fediverse. Accepting deliveries (inbox) and delivering (outbox
+// pushes) come next; until then the inbox says so plainly.
+package federation
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	nineten "nineten.dev"
+)
+
+// Service serves the node's federation endpoints.
+type Service struct {
+	Store nineten.Store
+	// Base is the node's public URL, e.g. https://music.example; actor and
+	// object ids are made from it, so it must not change once federating.
+	Base    *url.URL
+	Version string
+	Clock   nineten.Clock
+	Log     *slog.Logger
+
+	keys sync.Map // actor name → *Keypair
+}
+
+func (f *Service) now() time.Time {
+	if f.Clock == nil {
+		return nineten.SystemClock{}.Now()
+	}
+	return f.Clock.Now()
+}
+
+// url returns an absolute URL of this node for path.
+func (f *Service) url(path string) string {
+	return strings.TrimSuffix(f.Base.String(), "/") + path
+}
+
+// Handler serves every federation route.
+func (f *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/webfinger", f.webfinger)
+	mux.HandleFunc("GET /.well-known/host-meta", f.hostMeta)
+	mux.HandleFunc("GET /.well-known/nodeinfo", f.nodeInfoLinks)
+	mux.HandleFunc("GET /nodeinfo/2.1", f.nodeInfo)
+	mux.HandleFunc("GET /ns/9ten.jsonld", f.contextDoc)
+	mux.HandleFunc("GET /actor", f.nodeActor)
+	mux.HandleFunc("GET /users/{name}", f.userActor)
+	mux.HandleFunc("GET /artists/{slug}", f.artistActor)
+	mux.HandleFunc("GET /artists/{slug}/outbox", f.artistOutbox)
+	mux.HandleFunc("GET /tracks/{id}", f.track)
+	for _, p := range []string{"/actor", "/users/{name}", "/artists/{slug}"} {
+		mux.HandleFunc("GET "+p+"/followers", f.emptyCollection)
+		mux.HandleFunc("GET "+p+"/following", f.emptyCollection)
+		mux.HandleFunc("POST "+p+"/inbox", f.inbox)
+	}
+	mux.HandleFunc("GET /users/{name}/outbox", f.emptyCollection)
+	mux.HandleFunc("GET /actor/outbox", f.emptyCollection)
+	mux.HandleFunc("POST /inbox", f.inbox)
+	return mux
+}
+
+// Paths lists the path prefixes Handler serves, for the server to route.
+var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/users/", "/artists/", "/tracks/", "/inbox"}

@@ -1,0 +1,38 @@
+package federation
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestBase58(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         "",
+		"Hello World!":             "2NEpo7TZRRrLZSi2U",
+		"\x00\x00\x00\x28\x7f\xb4\xcd": "111233QC4",
+		"\x00":                     "1",
+	} {
+		if got := base58([]byte(in)); got != want {
+			t.Errorf("base58(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWantsActivity(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"application/activity+json": true,
+		`application/ld+json; profile="https://www.w3.org/ns/activitystreams"`: true,
+		"application/ld+json": true,
+		"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8": false,
+		"application/json": false,
+		"":                 false,
+		`application/ld+json; profile="http://example.com/other"`: false,
+		`text/html;q=0.1, application/activity+json`:              true,
+	} {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", accept)
+		if got := wantsActivity(r); got != want {
+			t.Errorf("wantsActivity(%q) = %v, want %v", accept, got, want)
+		}
+	}
+}
