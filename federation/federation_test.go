@@ -7,10 +7,10 @@ import (
 
 func TestBase58(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                         "",
-		"Hello World!":             "2NEpo7TZRRrLZSi2U",
+		"":                             "",
+		"Hello World!":                 "2NEpo7TZRRrLZSi2U",
 		"\x00\x00\x00\x28\x7f\xb4\xcd": "111233QC4",
-		"\x00":                     "1",
+		"\x00":                         "1",
 	} {
 		if got := base58([]byte(in)); got != want {
 			t.Errorf("base58(%q) = %q, want %q", in, got, want)
