@@ -30,6 +30,7 @@ type Store interface {
 	ListenStore
 	JobQueue
 	KeyStore
+	FederationStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
@@ -201,6 +202,67 @@ type KeyStore interface {
 	// CreateActorKeys stores keys; KindConflict when the actor has some,
 	// so that two processes racing to make them agree on the first.
 	CreateActorKeys(ctx context.Context, k *ActorKeys) error
+}
+
+// RemoteActor is what the node knows of an actor on another server.
+type RemoteActor struct {
+	IRI          string
+	Inbox        string
+	SharedInbox  string
+	KeyID        string
+	PublicKeyPEM string
+	Handle       string // user@host, from preferredUsername
+	Name         string
+	FetchedAt    time.Time
+}
+
+// FollowState is where a follow request stands.
+type FollowState string
+
+const (
+	FollowPending  FollowState = "pending"
+	FollowAccepted FollowState = "accepted"
+)
+
+// Follow links a local actor and a remote one. Inbound follows are remote
+// actors following a local one (its followers); outbound ones are local
+// users following remote actors.
+type Follow struct {
+	ID        ID
+	Local     string // local actor name, e.g. "artist:3", "user:7"
+	Remote    string // remote actor IRI
+	Inbound   bool
+	State     FollowState
+	Activity  string // IRI of the Follow activity
+	CreatedAt time.Time
+}
+
+// Received is an activity delivered to the node by an actor a local user
+// follows, kept for their feed.
+type Received struct {
+	ID         ID
+	Activity   string // IRI; an activity is kept once
+	Type       string // Create, Update, Announce, …
+	Actor      string // IRI
+	Object     string // IRI of the object
+	Payload    []byte // the activity as received (JSON)
+	ReceivedAt time.Time
+}
+
+// FederationStore keeps what the node knows of other servers.
+type FederationStore interface {
+	SaveRemoteActor(ctx context.Context, a *RemoteActor) error // insert or replace by IRI
+	RemoteActor(ctx context.Context, iri string) (*RemoteActor, error)
+	// SaveFollow inserts or updates the follow of (Local, Remote, Inbound); sets f.ID.
+	SaveFollow(ctx context.Context, f *Follow) error
+	DeleteFollow(ctx context.Context, local, remote string, inbound bool) error
+	FollowByActivity(ctx context.Context, activity string) (*Follow, error)
+	// Follows lists a local actor's followers (inbound) or followings.
+	Follows(ctx context.Context, local string, inbound bool) ([]Follow, error)
+	// SaveReceived keeps an activity once; created is false for a repeat.
+	SaveReceived(ctx context.Context, r *Received) (created bool, err error)
+	// Feed lists activities of actors the user follows (accepted), newest first.
+	Feed(ctx context.Context, local string, limit int) ([]Received, error)
 }
 
 // JobStatus is where a background job is in its life.

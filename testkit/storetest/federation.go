@@ -1,0 +1,85 @@
+package storetest
+
+import (
+	"time"
+
+	nineten "nineten.dev"
+)
+
+var federationTests = []test{
+	{"RemoteActorsUpsert", func(e *env) {
+		_, err := e.s.RemoteActor(e.ctx, "https://b.example/artists/x")
+		e.wantKind(err, nineten.KindNotFound)
+		a := &nineten.RemoteActor{IRI: "https://b.example/artists/x", Inbox: "https://b.example/artists/x/inbox", KeyID: "https://b.example/artists/x#main-key", PublicKeyPEM: "PEM1", Handle: "x@b.example", FetchedAt: at(0 * time.Second)}
+		e.ok(e.s.SaveRemoteActor(e.ctx, a))
+		a.PublicKeyPEM, a.FetchedAt = "PEM2", at(1 * time.Second)
+		e.ok(e.s.SaveRemoteActor(e.ctx, a))
+		got, err := e.s.RemoteActor(e.ctx, a.IRI)
+		e.ok(err)
+		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1 * time.Second)) || got.Inbox != a.Inbox {
+			e.Errorf("remote actor after update: %+v", got)
+		}
+	}},
+	{"FollowsBothWays", func(e *env) {
+		in := &nineten.Follow{Local: "artist:1", Remote: "https://a.example/users/u", Inbound: true, State: nineten.FollowAccepted, Activity: "https://a.example/f/1", CreatedAt: at(0 * time.Second)}
+		out := &nineten.Follow{Local: "user:2", Remote: "https://b.example/artists/x", State: nineten.FollowPending, Activity: "https://me.example/f/2", CreatedAt: at(0 * time.Second)}
+		e.ok(e.s.SaveFollow(e.ctx, in))
+		e.ok(e.s.SaveFollow(e.ctx, out))
+		if in.ID == 0 || out.ID == 0 || in.ID == out.ID {
+			e.Fatalf("ids %d %d", in.ID, out.ID)
+		}
+		got, err := e.s.FollowByActivity(e.ctx, "https://me.example/f/2")
+		e.ok(err)
+		if got.Local != "user:2" || got.Inbound || got.State != nineten.FollowPending {
+			e.Errorf("follow by activity: %+v", got)
+		}
+		// Saving again updates in place: a repeated Follow is one follower.
+		out.State = nineten.FollowAccepted
+		e.ok(e.s.SaveFollow(e.ctx, out))
+		followers, err := e.s.Follows(e.ctx, "artist:1", true)
+		e.ok(err)
+		following, err := e.s.Follows(e.ctx, "user:2", false)
+		e.ok(err)
+		if len(followers) != 1 || len(following) != 1 || following[0].State != nineten.FollowAccepted {
+			e.Errorf("followers %+v, following %+v", followers, following)
+		}
+		if none, _ := e.s.Follows(e.ctx, "artist:1", false); len(none) != 0 {
+			e.Errorf("direction mixed up: %+v", none)
+		}
+		e.ok(e.s.DeleteFollow(e.ctx, "artist:1", "https://a.example/users/u", true))
+		if followers, _ := e.s.Follows(e.ctx, "artist:1", true); len(followers) != 0 {
+			e.Errorf("follower not deleted: %+v", followers)
+		}
+		_, err = e.s.FollowByActivity(e.ctx, "https://a.example/f/1")
+		e.wantKind(err, nineten.KindNotFound)
+	}},
+	{"FeedShowsFollowedActorsOnceNewestFirst", func(e *env) {
+		followed, other := "https://b.example/artists/x", "https://c.example/artists/y"
+		e.ok(e.s.SaveFollow(e.ctx, &nineten.Follow{Local: "user:1", Remote: followed, State: nineten.FollowAccepted, Activity: "f1", CreatedAt: at(0 * time.Second)}))
+		e.ok(e.s.SaveFollow(e.ctx, &nineten.Follow{Local: "user:1", Remote: other, State: nineten.FollowPending, Activity: "f2", CreatedAt: at(0 * time.Second)}))
+		for i, r := range []nineten.Received{
+			{Activity: "a1", Type: "Create", Actor: followed, Object: "o1", Payload: []byte(`{}`), ReceivedAt: at(1 * time.Second)},
+			{Activity: "a2", Type: "Create", Actor: other, Object: "o2", Payload: []byte(`{}`), ReceivedAt: at(2 * time.Second)},
+			{Activity: "a3", Type: "Create", Actor: followed, Object: "o3", Payload: []byte(`{"x":1}`), ReceivedAt: at(3 * time.Second)},
+		} {
+			created, err := e.s.SaveReceived(e.ctx, &r)
+			e.ok(err)
+			if !created {
+				e.Errorf("item %d not created", i)
+			}
+		}
+		created, err := e.s.SaveReceived(e.ctx, &nineten.Received{Activity: "a1", Type: "Create", Actor: followed, Payload: []byte(`{}`), ReceivedAt: at(4 * time.Second)})
+		e.ok(err)
+		if created {
+			e.Error("a repeated delivery was kept twice")
+		}
+		feed, err := e.s.Feed(e.ctx, "user:1", 10)
+		e.ok(err)
+		if len(feed) != 2 || feed[0].Activity != "a3" || feed[1].Activity != "a1" || string(feed[0].Payload) != `{"x":1}` {
+			e.Errorf("feed %+v", feed)
+		}
+		if other, _ := e.s.Feed(e.ctx, "user:9", 10); len(other) != 0 {
+			e.Errorf("feed of someone following nobody: %+v", other)
+		}
+	}},
+}
