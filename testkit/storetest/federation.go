@@ -12,11 +12,11 @@ var federationTests = []test{
 		e.wantKind(err, nineten.KindNotFound)
 		a := &nineten.RemoteActor{IRI: "https://b.example/artists/x", Inbox: "https://b.example/artists/x/inbox", KeyID: "https://b.example/artists/x#main-key", PublicKeyPEM: "PEM1", Handle: "x@b.example", FetchedAt: at(0 * time.Second)}
 		e.ok(e.s.SaveRemoteActor(e.ctx, a))
-		a.PublicKeyPEM, a.FetchedAt = "PEM2", at(1 * time.Second)
+		a.PublicKeyPEM, a.FetchedAt = "PEM2", at(1*time.Second)
 		e.ok(e.s.SaveRemoteActor(e.ctx, a))
 		got, err := e.s.RemoteActor(e.ctx, a.IRI)
 		e.ok(err)
-		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1 * time.Second)) || got.Inbox != a.Inbox {
+		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1*time.Second)) || got.Inbox != a.Inbox {
 			e.Errorf("remote actor after update: %+v", got)
 		}
 	}},
