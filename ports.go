@@ -265,6 +265,34 @@ type FederationStore interface {
 	Feed(ctx context.Context, local string, limit int) ([]Received, error)
 }
 
+// Following is a local user's follow of a remote actor, as people see it.
+type Following struct {
+	ID    ID
+	Actor RemoteActor
+	State FollowState
+	Since time.Time
+}
+
+// FeedItem is something an actor a user follows published.
+type FeedItem struct {
+	Type      string // Create, Update, Announce
+	Actor     RemoteActor
+	Object    string // IRI of what was published
+	URL       string // where people see it (a web page), or Object
+	Title     string
+	Text      string // plain text, tags stripped
+	Published time.Time
+}
+
+// Federator is the node's part in the fediverse as the API uses it.
+type Federator interface {
+	// Follow follows @name@host (or an actor URL) for u.
+	Follow(ctx context.Context, u *User, handle string) (*Following, error)
+	Unfollow(ctx context.Context, u *User, id ID) error
+	Followings(ctx context.Context, u *User) ([]Following, error)
+	Feed(ctx context.Context, u *User, limit int) ([]FeedItem, error)
+}
+
 // JobStatus is where a background job is in its life.
 type JobStatus string
 

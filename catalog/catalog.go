@@ -30,7 +30,10 @@ type Service struct {
 	MaxUploadBytes int64
 	// Enqueued is called after a processing job was queued (to wake workers).
 	Enqueued func()
-	Log      *slog.Logger
+	// Published is called when a track becomes playable (to tell the
+	// artist's followers).
+	Published func(ctx context.Context, t *nineten.Track)
+	Log       *slog.Logger
 }
 
 // DefaultMaxUpload is the default size limit of one uploaded file.

@@ -86,7 +86,15 @@ func (p Processor) Run(ctx context.Context, job *nineten.Job, progress func(int)
 	if err := p.Blobs.Import(ctx, prefix+"/original", upload); err != nil {
 		return err
 	}
-	return p.markReady(ctx, t.ID, work, hasCover)
+	if err := p.markReady(ctx, t.ID, work, hasCover); err != nil {
+		return err
+	}
+	if p.Published != nil {
+		if ready, err := p.Store.TrackByID(ctx, t.ID); err == nil {
+			p.Published(ctx, ready)
+		}
+	}
+	return nil
 }
 
 // restoreUpload makes sure the uploaded file is on scratch space: a run

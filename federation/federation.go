@@ -3,9 +3,9 @@
 // node publishes (tracks as Audio objects in our vocabulary), negotiated
 // against the web app on the same URLs.
 //
-// This is the first slice of federation: the node can be found and read
-// by the fediverse. Accepting deliveries (inbox) and delivering (outbox
-// pushes) come next; until then the inbox says so plainly.
+// Inbound requests to inboxes must carry a valid HTTP signature (draft-cavage
+// or RFC 9421) by the actor they claim to come from; outbound deliveries are
+// signed and go through a durable queue with exponential back-off.
 package federation
 
 import (
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	nineten "nineten.dev"
+	"nineten.dev/federation/safehttp"
 )
 
 // Service serves the node's federation endpoints.
@@ -28,6 +29,10 @@ type Service struct {
 	Version string
 	Clock   nineten.Clock
 	Log     *slog.Logger
+	// Client makes every outbound request (SSRF-guarded).
+	Client *safehttp.Client
+	// Enqueued wakes the job workers after a delivery was queued.
+	Enqueued func()
 
 	keys sync.Map // actor name → *Keypair
 }
@@ -57,9 +62,10 @@ func (f *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /artists/{slug}", f.artistActor)
 	mux.HandleFunc("GET /artists/{slug}/outbox", f.artistOutbox)
 	mux.HandleFunc("GET /tracks/{id}", f.track)
+	mux.HandleFunc("GET /tracks/{id}/note", f.trackNote)
 	for _, p := range []string{"/actor", "/users/{name}", "/artists/{slug}"} {
-		mux.HandleFunc("GET "+p+"/followers", f.emptyCollection)
-		mux.HandleFunc("GET "+p+"/following", f.emptyCollection)
+		mux.HandleFunc("GET "+p+"/followers", f.followersCollection)
+		mux.HandleFunc("GET "+p+"/following", f.followingCollection)
 		mux.HandleFunc("POST "+p+"/inbox", f.inbox)
 	}
 	mux.HandleFunc("GET /users/{name}/outbox", f.emptyCollection)

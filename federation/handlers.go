@@ -307,14 +307,42 @@ func (f *Service) track(w http.ResponseWriter, r *http.Request) {
 	writeActivity(w, obj)
 }
 
-// emptyCollection serves followers, following and outboxes of actors
-// that have none yet: following is not implemented in this slice.
-func (f *Service) emptyCollection(w http.ResponseWriter, r *http.Request) {
-	writeActivity(w, map[string]any{"@context": asContext, "id": f.url(r.URL.Path), "type": "OrderedCollection", "totalItems": 0, "orderedItems": []any{}})
+// followersCollection counts an actor's followers; who they are is not
+// published (as Mastodon hides follower lists by default).
+func (f *Service) followersCollection(w http.ResponseWriter, r *http.Request) {
+	f.countCollection(w, r, true)
 }
 
-// inbox refuses deliveries for now, saying so, rather than accepting and
-// dropping them: remote servers then keep them queued and retry.
-func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
-	problem(w, r, http.StatusServiceUnavailable, "this node does not accept ActivityPub deliveries yet")
+// followingCollection counts whom an actor follows.
+func (f *Service) followingCollection(w http.ResponseWriter, r *http.Request) {
+	f.countCollection(w, r, false)
+}
+
+func (f *Service) countCollection(w http.ResponseWriter, r *http.Request, inbound bool) {
+	actorIRI := f.url(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/followers"), "/following"))
+	name, ok := f.localActor(r.Context(), actorIRI)
+	if !ok && actorIRI == f.url("/actor") {
+		name, ok = nodeActorName, true
+	}
+	if !ok {
+		problem(w, r, http.StatusNotFound, "no such actor")
+		return
+	}
+	follows, err := f.Store.Follows(r.Context(), name, inbound)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	n := 0
+	for _, fw := range follows {
+		if fw.State == nineten.FollowAccepted {
+			n++
+		}
+	}
+	writeActivity(w, map[string]any{"@context": asContext, "id": f.url(r.URL.Path), "type": "OrderedCollection", "totalItems": n})
+}
+
+// emptyCollection serves outboxes of actors that publish nothing.
+func (f *Service) emptyCollection(w http.ResponseWriter, r *http.Request) {
+	writeActivity(w, map[string]any{"@context": asContext, "id": f.url(r.URL.Path), "type": "OrderedCollection", "totalItems": 0, "orderedItems": []any{}})
 }

@@ -195,7 +195,12 @@ func (r *Runner) RunJob(ctx context.Context, job *nineten.Job) {
 		log.Warn("job failed for good", "err", err)
 		return
 	}
-	runAt := r.Clock.Now().Add(r.Backoff(job.Attempts))
+	backoff := r.Backoff
+	if b, ok := h.(interface{ Backoff(attempt int) time.Duration }); ok {
+		// A handler may pace its own retries (deliveries wait for days).
+		backoff = b.Backoff
+	}
+	runAt := r.Clock.Now().Add(backoff(job.Attempts))
 	if qerr := r.Queue.Retry(bg, job.ID, err.Error(), runAt); qerr != nil {
 		log.Error("scheduling the job retry failed", "err", qerr)
 	}

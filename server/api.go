@@ -68,6 +68,11 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "POST", Path: "/api/v1/listens", Summary: "Start a playback session of a track", Tag: "listens", Body: listenStart{}, Status: 201, Resp: listen.Started{}, handle: s.startListen},
 		{Method: "POST", Path: "/api/v1/listens/{session}/progress", Summary: "Report playback progress (signed with the session key)", Tag: "listens", Body: listen.Report{}, Status: 200, Resp: listen.Outcome{}, handle: s.listenProgress},
 
+		{Method: "GET", Path: "/api/v1/follows", Summary: "Whom you follow on other servers", Tag: "federation", Auth: "user", Status: 200, Resp: followingList{}, handle: s.listFollows},
+		{Method: "POST", Path: "/api/v1/follows", Summary: "Follow @name@host on another server", Tag: "federation", Auth: "user", Body: followInput{}, Status: 201, Resp: followingJSON{}, handle: s.follow},
+		{Method: "DELETE", Path: "/api/v1/follows/{id}", Summary: "Stop following", Tag: "federation", Auth: "user", Status: 204, handle: s.unfollow},
+		{Method: "GET", Path: "/api/v1/feed", Summary: "What the actors you follow published", Tag: "federation", Auth: "user", Query: []string{"limit"}, Status: 200, Resp: feedList{}, handle: s.feed},
+
 		{Method: "GET", Path: "/api/v1/admin/users", Summary: "List accounts", Tag: "admin", Auth: "admin", Query: page, Status: 200, Resp: userPage{}, handle: s.adminUsers},
 		{Method: "PATCH", Path: "/api/v1/admin/users/{id}", Summary: "Disable, enable or change the role of an account", Tag: "admin", Auth: "admin", Body: userInput{}, Status: 200, Resp: userJSON{}, handle: s.adminPatchUser},
 		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
@@ -638,6 +643,103 @@ func (s *Server) myListens(w http.ResponseWriter, r *http.Request) error {
 		if l.Track != nil {
 			out.Items = append(out.Items, listenJSON{Track: toTrack(l.Track), StartedAt: l.StartedAt, HeardMS: l.HeardMS})
 		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Federation.
+
+func (s *Server) federator() (nineten.Federator, error) {
+	if s.Federator == nil {
+		return nil, nineten.E("server.federator", nineten.KindUnavailable, "federation is not enabled on this node")
+	}
+	return s.Federator, nil
+}
+
+func toFollowing(f *nineten.Following) followingJSON {
+	return followingJSON{ID: f.ID, Actor: toRemoteActor(&f.Actor), State: string(f.State), Since: f.Since}
+}
+
+func (s *Server) follow(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	var in followInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	f, err := fed.Follow(r.Context(), u, in.Handle)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toFollowing(f))
+	return nil
+}
+
+func (s *Server) listFollows(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	fs, err := fed.Followings(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	out := followingList{Items: []followingJSON{}}
+	for i := range fs {
+		out.Items = append(out.Items, toFollowing(&fs[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) unfollow(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := fed.Unfollow(r.Context(), u, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	items, err := fed.Feed(r.Context(), u, limit)
+	if err != nil {
+		return err
+	}
+	out := feedList{Items: []feedItemJSON{}}
+	for _, it := range items {
+		out.Items = append(out.Items, feedItemJSON{Type: it.Type, Actor: toRemoteActor(&it.Actor), Object: it.Object, URL: it.URL, Title: it.Title, Text: it.Text, Published: it.Published})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

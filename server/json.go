@@ -245,3 +245,42 @@ type uploadForm struct {
 	File     string     `json:"file" format:"binary"`
 	ArtistID nineten.ID `json:"artist_id,omitempty"`
 }
+
+type remoteActorJSON struct {
+	ID     string `json:"id"`
+	Handle string `json:"handle"`
+	Name   string `json:"name"`
+}
+
+func toRemoteActor(a *nineten.RemoteActor) remoteActorJSON {
+	return remoteActorJSON{ID: a.IRI, Handle: a.Handle, Name: a.Name}
+}
+
+type followingJSON struct {
+	ID    nineten.ID      `json:"id"`
+	Actor remoteActorJSON `json:"actor"`
+	State string          `json:"state"`
+	Since time.Time       `json:"since"`
+}
+
+type followingList struct {
+	Items []followingJSON `json:"items"`
+}
+
+type followInput struct {
+	Handle string `json:"handle"`
+}
+
+type feedItemJSON struct {
+	Type      string          `json:"type"`
+	Actor     remoteActorJSON `json:"actor"`
+	Object    string          `json:"object"`
+	URL       string          `json:"url"`
+	Title     string          `json:"title"`
+	Text      string          `json:"text"`
+	Published time.Time       `json:"published"`
+}
+
+type feedList struct {
+	Items []feedItemJSON `json:"items"`
+}

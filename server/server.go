@@ -33,6 +33,8 @@ type Server struct {
 	// Federation serves ActivityPub and discovery under FederationPaths.
 	Federation      http.Handler
 	FederationPaths []string
+	// Federator follows remote actors and reads the feed for the API.
+	Federator nineten.Federator
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy).
 	SecureCookies  bool

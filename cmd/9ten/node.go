@@ -21,6 +21,7 @@ import (
 	"nineten.dev/blob/disk"
 	"nineten.dev/catalog"
 	"nineten.dev/federation"
+	"nineten.dev/federation/safehttp"
 	"nineten.dev/jobs"
 	"nineten.dev/listen"
 	"nineten.dev/server"
@@ -42,6 +43,7 @@ type options struct {
 	LogLevel        string
 	ListenThreshold time.Duration
 	PublicURL       string
+	DevFederation   bool
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -93,9 +95,17 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Enqueued:       n.runner.Kick,
 		Log:            log.With("component", "catalog"),
 	}
-	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
+	n.fed = &federation.Service{
+		Store: db, Clock: clock, Version: version(), Log: log.With("component", "federation"),
+		Client:   safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
+		Enqueued: n.runner.Kick,
+	}
+	n.catalog.Published = n.fed.Publish
+	n.runner.Handlers = map[string]jobs.Handler{
+		catalog.JobProcessTrack: n.catalog.Processor(),
+		federation.JobDeliver:   n.fed.Deliverer(),
+	}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
-	n.fed = &federation.Service{Store: db, Clock: clock, Version: version(), Log: log.With("component", "federation")}
 	if o.PublicURL != "" {
 		u, err := url.Parse(strings.TrimSuffix(o.PublicURL, "/"))
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
@@ -107,7 +117,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.server = &server.Server{
 		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
-		Federation: n.fed.Handler(), FederationPaths: federation.Paths,
+		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
 	}
 	return n, nil

@@ -1,0 +1,122 @@
+package e2e_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"nineten.dev/federation/httpsig"
+	"nineten.dev/testkit/audiotest"
+	"nineten.dev/testkit/nodetest"
+)
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(timeout); !cond(); <-tick.C {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %s", what, timeout)
+		}
+	}
+}
+
+// TestTwoNodesFollowAndPublish runs two real nodes: a listener on A follows
+// an artist on B (WebFinger, signed Follow, signed Accept back), sees B's
+// new track in their feed, and unfollows.
+func TestTwoNodesFollowAndPublish(t *testing.T) {
+	a := nodetest.Start(t, "--dev-federation")
+	b := nodetest.Start(t, "--dev-federation")
+	hostB := strings.TrimPrefix(b.URL, "http://")
+	listener := newClient(t, a.URL)
+	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "ana", "password": "password-ana"}), 201, nil)
+	artist, _ := signupArtist(t, b.URL, "boris", "Bo Band")
+
+	type following struct {
+		ID    int64
+		State string
+		Actor struct{ ID, Handle, Name string }
+	}
+	var f following
+	listener.must(listener.json("POST", "/api/v1/follows", map[string]string{"handle": "@bo-band@" + hostB}), 201, &f)
+	if f.Actor.ID != b.URL+"/artists/bo-band" || f.Actor.Handle != "bo-band@"+hostB || f.Actor.Name != "Bo Band" {
+		t.Fatalf("follow answered %+v", f)
+	}
+	eventually(t, 30*time.Second, "B accepting the follow", func() bool {
+		var list struct{ Items []following }
+		listener.must(listener.json("GET", "/api/v1/follows", nil), 200, &list)
+		return len(list.Items) == 1 && list.Items[0].State == "accepted"
+	})
+	remote := newClient(t, b.URL)
+	if followers := remote.activity("/artists/bo-band/followers"); followers["totalItems"] != float64(1) {
+		t.Errorf("B counts %v followers", followers["totalItems"])
+	}
+
+	src := audiotest.Make(t, t.TempDir(), audiotest.Spec{Name: "news.mp3", Seconds: 3, Title: "Fresh Off The Node"})
+	var up struct{ Track track }
+	artist.must(artist.uploadFile(src), 202, &up)
+	artist.waitTrack(up.Track.ID)
+	type item struct {
+		Type  string
+		Actor struct{ Handle string }
+		URL   string
+		Text  string
+	}
+	var feed struct{ Items []item }
+	eventually(t, 30*time.Second, "the new track reaching A's feed", func() bool {
+		listener.must(listener.json("GET", "/api/v1/feed", nil), 200, &feed)
+		return len(feed.Items) > 0
+	})
+	it := feed.Items[0]
+	if it.Type != "Create" || it.Actor.Handle != "bo-band@"+hostB || !strings.Contains(it.Text, "Fresh Off The Node") || it.URL != fmt.Sprintf("%s/app/tracks/%d", b.URL, up.Track.ID) {
+		t.Errorf("feed item %+v", it)
+	}
+
+	t.Run("inboxes refuse what is not signed by its actor", func(t *testing.T) {
+		body := []byte(fmt.Sprintf(`{"@context":"https://www.w3.org/ns/activitystreams","id":"%s/fake/1","type":"Create","actor":"%s/artists/bo-band","object":{"id":"%s/fake/note","type":"Note","content":"spam"}}`, b.URL, b.URL, b.URL))
+		post := func(sign func(*http.Request)) *response {
+			req, _ := http.NewRequestWithContext(t.Context(), "POST", a.URL+"/inbox", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/activity+json")
+			if sign != nil {
+				sign(req)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var buf bytes.Buffer
+			buf.ReadFrom(resp.Body)
+			return &response{resp, buf.Bytes()}
+		}
+		if r := post(nil); r.StatusCode != 401 {
+			t.Errorf("unsigned delivery answered %d", r.StatusCode)
+		} else {
+			r.problem(t)
+		}
+		forger, _ := rsa.GenerateKey(rand.Reader, 2048)
+		r := post(func(req *http.Request) {
+			httpsig.SignCavage(req, body, httpsig.Key{ID: b.URL + "/artists/bo-band#main-key", Private: forger}, time.Now())
+		})
+		if r.StatusCode != 401 {
+			t.Errorf("delivery signed with a forged key answered %d: %s", r.StatusCode, r.Body)
+		}
+		listener.must(listener.json("GET", "/api/v1/feed", nil), 200, &feed)
+		for _, it := range feed.Items {
+			if strings.Contains(it.Text, "spam") {
+				t.Error("a forged activity reached the feed")
+			}
+		}
+	})
+
+	listener.must(listener.json("DELETE", fmt.Sprintf("/api/v1/follows/%d", f.ID), nil), 204, nil)
+	eventually(t, 30*time.Second, "B forgetting the follower", func() bool {
+		return remote.activity("/artists/bo-band/followers")["totalItems"] == float64(0)
+	})
+}

@@ -1,0 +1,185 @@
+package federation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	nineten "nineten.dev"
+)
+
+var _ nineten.Federator = (*Service)(nil)
+
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+var handleRE = regexp.MustCompile(`^@?([A-Za-z0-9_.\-]+)@([A-Za-z0-9.\-]+(:[0-9]+)?)$`)
+
+// resolve turns @name@host, or an actor URL, into the actor's IRI.
+func (f *Service) resolve(ctx context.Context, handle string) (string, error) {
+	const op = "federation.resolve"
+	handle = strings.TrimSpace(handle)
+	if strings.HasPrefix(handle, "https://") || strings.HasPrefix(handle, "http://") {
+		return handle, nil
+	}
+	m := handleRE.FindStringSubmatch(handle)
+	if m == nil {
+		return "", nineten.E(op, nineten.KindInvalid, "give a handle like @artist@music.example or an actor URL")
+	}
+	scheme := "https"
+	if f.Base.Scheme == "http" {
+		scheme = "http" // dev mode: nodes on loopback
+	}
+	wf := fmt.Sprintf("%s://%s/.well-known/webfinger?resource=%s", scheme, m[2], url.QueryEscape("acct:"+m[1]+"@"+m[2]))
+	var jrd struct {
+		Links []struct{ Rel, Type, Href string }
+	}
+	if err := f.Client.GetJSON(ctx, wf, "application/jrd+json, application/json", nil, &jrd); err != nil {
+		return "", nineten.E(op, "cannot look up "+handle, err)
+	}
+	for _, l := range jrd.Links {
+		if l.Rel == "self" && (l.Type == activityJSON || strings.HasPrefix(l.Type, "application/ld+json")) {
+			return l.Href, nil
+		}
+	}
+	return "", nineten.E(op, nineten.KindNotFound, handle+" has no ActivityPub actor")
+}
+
+// Follow sends a Follow from u to the actor handle names.
+func (f *Service) Follow(ctx context.Context, u *nineten.User, handle string) (*nineten.Following, error) {
+	const op = "federation.Follow"
+	iri, err := f.resolve(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	if _, local := f.localActor(ctx, iri); local {
+		return nil, nineten.E(op, nineten.KindInvalid, "that actor is on this node: follow it here")
+	}
+	remote, err := f.RemoteActor(ctx, iri, true)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	me := f.url("/users/" + u.Username)
+	fw := &nineten.Follow{Local: userActorName(u), Remote: iri, State: nineten.FollowPending, Activity: me + "#follows/" + randomID(), CreatedAt: f.now()}
+	if err := f.Store.SaveFollow(ctx, fw); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	act := map[string]any{"@context": asContext, "id": fw.Activity, "type": "Follow", "actor": me, "object": iri}
+	if err := f.deliver(ctx, fw.Local, act, remote.Inbox); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	return &nineten.Following{ID: fw.ID, Actor: *remote, State: fw.State, Since: fw.CreatedAt}, nil
+}
+
+// Unfollow withdraws one of u's follows and tells the remote server.
+func (f *Service) Unfollow(ctx context.Context, u *nineten.User, id nineten.ID) error {
+	const op = "federation.Unfollow"
+	follows, err := f.Store.Follows(ctx, userActorName(u), false)
+	if err != nil {
+		return nineten.E(op, err)
+	}
+	for _, fw := range follows {
+		if fw.ID != id {
+			continue
+		}
+		if err := f.Store.DeleteFollow(ctx, fw.Local, fw.Remote, false); err != nil {
+			return nineten.E(op, err)
+		}
+		remote, err := f.RemoteActor(ctx, fw.Remote, false)
+		if err != nil {
+			return nil // it is gone on our side; the remote server may be too
+		}
+		me := f.url("/users/" + u.Username)
+		undo := map[string]any{
+			"@context": asContext, "id": fw.Activity + "/undo", "type": "Undo", "actor": me,
+			"object": map[string]any{"id": fw.Activity, "type": "Follow", "actor": me, "object": fw.Remote},
+		}
+		return f.deliver(ctx, fw.Local, undo, remote.Inbox)
+	}
+	return nineten.E(op, nineten.KindNotFound, fmt.Sprintf("you do not follow %d", id))
+}
+
+// Followings lists whom u follows on other servers.
+func (f *Service) Followings(ctx context.Context, u *nineten.User) ([]nineten.Following, error) {
+	follows, err := f.Store.Follows(ctx, userActorName(u), false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]nineten.Following, 0, len(follows))
+	for _, fw := range follows {
+		a, err := f.Store.RemoteActor(ctx, fw.Remote)
+		if err != nil {
+			a = &nineten.RemoteActor{IRI: fw.Remote}
+		}
+		out = append(out, nineten.Following{ID: fw.ID, Actor: *a, State: fw.State, Since: fw.CreatedAt})
+	}
+	return out, nil
+}
+
+// Feed lists what the actors u follows published, newest first.
+func (f *Service) Feed(ctx context.Context, u *nineten.User, limit int) ([]nineten.FeedItem, error) {
+	items, err := f.Store.Feed(ctx, userActorName(u), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]nineten.FeedItem, 0, len(items))
+	for _, it := range items {
+		var act struct {
+			Object struct {
+				ID        string          `json:"id"`
+				Name      string          `json:"name"`
+				Content   string          `json:"content"`
+				URL       json.RawMessage `json:"url"`
+				Published string          `json:"published"`
+				Track     string          `json:"track"`
+			} `json:"object"`
+		}
+		_ = json.Unmarshal(it.Payload, &act)
+		a, err := f.Store.RemoteActor(ctx, it.Actor)
+		if err != nil {
+			a = &nineten.RemoteActor{IRI: it.Actor}
+		}
+		item := nineten.FeedItem{
+			Type: it.Type, Actor: *a, Object: it.Object, URL: htmlURL(act.Object.URL, it.Object),
+			Title: act.Object.Name, Text: plainText(act.Object.Content), Published: it.ReceivedAt,
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// htmlURL picks the web page of an object from its url property: a string,
+// or the first Link whose mediaType is text/html (as Mastodon does).
+func htmlURL(raw json.RawMessage, fallback string) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil && s != "" {
+		return s
+	}
+	var links []struct{ Href, MediaType string }
+	if json.Unmarshal(raw, &links) == nil {
+		for _, l := range links {
+			if l.MediaType == "text/html" || l.MediaType == "" {
+				return l.Href
+			}
+		}
+	}
+	return fallback
+}
+
+var tags = regexp.MustCompile(`<[^>]*>`)
+
+// plainText reduces remote HTML to text: the web app shows it as text, so
+// no remote markup ever reaches a page.
+func plainText(html string) string {
+	t := tags.ReplaceAllString(strings.ReplaceAll(html, "</p>", "\n"), "")
+	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&nbsp;", " ")
+	return strings.TrimSpace(r.Replace(t))
+}

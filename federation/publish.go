@@ -1,0 +1,106 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"strconv"
+
+	nineten "nineten.dev"
+)
+
+// mastodonAudio are the audio types Mastodon and GoToSocial play from an
+// attachment, and maxAttachment the size both fetch (GoToSocial: 40 MiB).
+var mastodonAudio = map[string]bool{"audio/mpeg": true, "audio/ogg": true, "audio/flac": true, "audio/mp4": true, "audio/aac": true}
+
+const maxAttachment = 40 << 20
+
+// note renders a track as the Note that microblogging servers show: text
+// with a link, and the audio as an attachment they can play. 9ten peers
+// follow its track property to the Audio object.
+func (f *Service) note(t *nineten.Track, a *nineten.Artist) map[string]any {
+	artistID := f.url("/artists/" + a.Slug)
+	page := f.url(fmt.Sprintf("/app/tracks/%d", t.ID))
+	content := fmt.Sprintf(`<p>New track: <a href="%s">%s</a> by %s</p>`, html.EscapeString(page), html.EscapeString(t.Title), html.EscapeString(a.Name))
+	n := map[string]any{
+		"id":           f.url(fmt.Sprintf("/tracks/%d/note", t.ID)),
+		"type":         "Note",
+		"attributedTo": artistID,
+		"content":      content,
+		"url":          page,
+		"published":    timestamp(t.UpdatedAt),
+		"to":           []string{public},
+		"cc":           []string{artistID + "/followers"},
+		"sensitive":    false,
+		"track":        f.url(fmt.Sprintf("/tracks/%d", t.ID)),
+	}
+	if mastodonAudio[t.Original.MIMEType] && t.Original.Size <= maxAttachment {
+		att := map[string]any{
+			"type": "Audio", "mediaType": t.Original.MIMEType, "name": t.Title + " by " + a.Name,
+			"url": f.url(fmt.Sprintf("/media/tracks/%d/original", t.ID)), "duration": duration(t.DurationMS),
+		}
+		if t.CoverKey != "" {
+			att["icon"] = map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": f.url(fmt.Sprintf("/media/tracks/%d/cover-600.jpg", t.ID))}
+		}
+		n["attachment"] = []any{att}
+	}
+	return n
+}
+
+// Publish tells an artist's followers on other servers about a new track.
+func (f *Service) Publish(ctx context.Context, t *nineten.Track) {
+	if err := f.publish(ctx, t); err != nil {
+		f.Log.WarnContext(ctx, "announcing a track to followers failed", "track", t.ID, "err", err)
+	}
+}
+
+func (f *Service) publish(ctx context.Context, t *nineten.Track) error {
+	a, err := f.Store.ArtistByID(ctx, t.ArtistID)
+	if err != nil {
+		return err
+	}
+	followers, err := f.Store.Follows(ctx, artistActorName(a), true)
+	if err != nil || len(followers) == 0 {
+		return err
+	}
+	var inboxes []string
+	for _, fw := range followers {
+		r, err := f.RemoteActor(ctx, fw.Remote, false)
+		if err != nil {
+			f.Log.WarnContext(ctx, "a follower's actor is unreachable", "actor", fw.Remote, "err", err)
+			continue
+		}
+		// One delivery per server when it has a shared inbox.
+		inbox := r.SharedInbox
+		if inbox == "" {
+			inbox = r.Inbox
+		}
+		inboxes = append(inboxes, inbox)
+	}
+	n := f.note(t, a)
+	create := map[string]any{
+		"@context": contexts, "id": n["id"].(string) + "/activity", "type": "Create",
+		"actor": n["attributedTo"], "published": n["published"], "to": n["to"], "cc": n["cc"], "object": n,
+	}
+	return f.deliver(ctx, artistActorName(a), create, inboxes...)
+}
+
+// trackNote serves the Note of a track, so servers can fetch what they
+// were sent.
+func (f *Service) trackNote(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	t, terr := f.Store.TrackByID(r.Context(), nineten.ID(id))
+	if err != nil || terr != nil || !t.Visible() {
+		problem(w, r, http.StatusNotFound, "no such track")
+		return
+	}
+	a, err := f.Store.ArtistByID(r.Context(), t.ArtistID)
+	if err != nil {
+		f.fail(w, r, err)
+		return
+	}
+	n := f.note(t, a)
+	n["@context"] = contexts
+	writeActivity(w, n)
+}
