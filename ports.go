@@ -259,8 +259,12 @@ type FederationStore interface {
 	FollowByActivity(ctx context.Context, activity string) (*Follow, error)
 	// Follows lists a local actor's followers (inbound) or followings.
 	Follows(ctx context.Context, local string, inbound bool) ([]Follow, error)
+	// Followed reports whether any local actor follows (accepted) remote.
+	Followed(ctx context.Context, remote string) (bool, error)
 	// SaveReceived keeps an activity once; created is false for a repeat.
 	SaveReceived(ctx context.Context, r *Received) (created bool, err error)
+	// DeleteReceived forgets what actor sent about object (it was deleted).
+	DeleteReceived(ctx context.Context, actor, object string) error
 	// Feed lists activities of actors the user follows (accepted), newest first.
 	Feed(ctx context.Context, local string, limit int) ([]Received, error)
 }
@@ -283,6 +287,15 @@ type FeedItem struct {
 	Text      string // plain text, tags stripped
 	Published time.Time
 }
+
+// TrackChange is what happened to a track, for those who tell others.
+type TrackChange string
+
+const (
+	TrackPublished TrackChange = "published" // it became playable
+	TrackUpdated   TrackChange = "updated"   // its tags changed
+	TrackWithdrawn TrackChange = "withdrawn" // deleted or hidden
+)
 
 // Federator is the node's part in the fediverse as the API uses it.
 type Federator interface {

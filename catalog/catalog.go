@@ -30,10 +30,10 @@ type Service struct {
 	MaxUploadBytes int64
 	// Enqueued is called after a processing job was queued (to wake workers).
 	Enqueued func()
-	// Published is called when a track becomes playable (to tell the
-	// artist's followers).
-	Published func(ctx context.Context, t *nineten.Track)
-	Log       *slog.Logger
+	// Changed is called when a track becomes playable, its tags change, or
+	// it is withdrawn (deleted or hidden): to tell the artist's followers.
+	Changed func(ctx context.Context, t *nineten.Track, c nineten.TrackChange)
+	Log     *slog.Logger
 }
 
 // DefaultMaxUpload is the default size limit of one uploaded file.
@@ -129,6 +129,12 @@ func checkYear(op string, y int) error {
 		return nineten.E(op, nineten.KindInvalid, "the year has four digits (or 0 for none)")
 	}
 	return nil
+}
+
+func (s *Service) changed(ctx context.Context, t *nineten.Track, c nineten.TrackChange) {
+	if s.Changed != nil {
+		s.Changed(ctx, t, c)
+	}
 }
 
 // CreateArtist creates an artist profile owned by u and makes u an artist.

@@ -89,10 +89,8 @@ func (p Processor) Run(ctx context.Context, job *nineten.Job, progress func(int)
 	if err := p.markReady(ctx, t.ID, work, hasCover); err != nil {
 		return err
 	}
-	if p.Published != nil {
-		if ready, err := p.Store.TrackByID(ctx, t.ID); err == nil {
-			p.Published(ctx, ready)
-		}
+	if ready, err := p.Store.TrackByID(ctx, t.ID); err == nil && ready.Visible() {
+		p.changed(ctx, ready, nineten.TrackPublished)
 	}
 	return nil
 }

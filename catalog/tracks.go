@@ -97,11 +97,13 @@ func (s *Service) UpdateTrack(ctx context.Context, u *nineten.User, id nineten.I
 		return nil, err
 	}
 	var out *nineten.Track
+	var wasVisible bool
 	err := s.Store.WithTx(ctx, func(tx nineten.Store) error {
 		t, err := tx.TrackByID(ctx, id)
 		if err != nil {
 			return err
 		}
+		wasVisible = t.Visible()
 		if !s.mayManage(ctx, u, t) {
 			if t.Visible() {
 				return nineten.E(op, nineten.KindPermission, "only the track's artist or an admin may edit it")
@@ -141,7 +143,19 @@ func (s *Service) UpdateTrack(ctx context.Context, u *nineten.User, id nineten.I
 	if err != nil {
 		return nil, nineten.E(op, err)
 	}
-	return s.Store.TrackByID(ctx, out.ID)
+	t, err := s.Store.TrackByID(ctx, out.ID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case wasVisible && !t.Visible():
+		s.changed(ctx, t, nineten.TrackWithdrawn)
+	case !wasVisible && t.Visible():
+		s.changed(ctx, t, nineten.TrackPublished)
+	case t.Visible():
+		s.changed(ctx, t, nineten.TrackUpdated)
+	}
+	return t, nil
 }
 
 func applyTags(op string, t *nineten.Track, e TrackEdit) error {
@@ -198,6 +212,9 @@ func (s *Service) DeleteTrack(ctx context.Context, u *nineten.User, id nineten.I
 	}
 	if err := s.Store.DeleteTrack(ctx, id); err != nil {
 		return nineten.E(op, err)
+	}
+	if t.Visible() {
+		s.changed(ctx, t, nineten.TrackWithdrawn)
 	}
 	// The row is gone first, so nobody is sent to missing media; files a
 	// failure leaves behind are removed by Sweep.

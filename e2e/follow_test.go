@@ -78,6 +78,16 @@ func TestTwoNodesFollowAndPublish(t *testing.T) {
 		t.Errorf("feed item %+v", it)
 	}
 
+	// Edits and deletions follow: the feed shows the latest version, then nothing.
+	artist.must(artist.json("PATCH", fmt.Sprintf("/api/v1/tracks/%d", up.Track.ID), map[string]string{"title": "Fresher Still"}), 200, nil)
+	eventually(t, 30*time.Second, "the edit reaching A's feed", func() bool {
+		listener.must(listener.json("GET", "/api/v1/feed", nil), 200, &feed)
+		return len(feed.Items) == 1 && strings.Contains(feed.Items[0].Text, "Fresher Still")
+	})
+	if feed.Items[0].Type != "Update" {
+		t.Errorf("after an edit the feed shows %+v", feed.Items)
+	}
+
 	t.Run("inboxes refuse what is not signed by its actor", func(t *testing.T) {
 		body := []byte(fmt.Sprintf(`{"@context":"https://www.w3.org/ns/activitystreams","id":"%s/fake/1","type":"Create","actor":"%s/artists/bo-band","object":{"id":"%s/fake/note","type":"Note","content":"spam"}}`, b.URL, b.URL, b.URL))
 		post := func(sign func(*http.Request)) *response {
@@ -113,6 +123,12 @@ func TestTwoNodesFollowAndPublish(t *testing.T) {
 				t.Error("a forged activity reached the feed")
 			}
 		}
+	})
+
+	artist.must(artist.json("DELETE", fmt.Sprintf("/api/v1/tracks/%d", up.Track.ID), nil), 204, nil)
+	eventually(t, 30*time.Second, "the deletion reaching A's feed", func() bool {
+		listener.must(listener.json("GET", "/api/v1/feed", nil), 200, &feed)
+		return len(feed.Items) == 0
 	})
 
 	listener.must(listener.json("DELETE", fmt.Sprintf("/api/v1/follows/%d", f.ID), nil), 204, nil)

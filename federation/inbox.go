@@ -156,6 +156,20 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 		if obj.ID == "" || act.ID == "" || !sameHost(act.ID, act.Actor) || act.Type != "Announce" && !sameHost(obj.ID, act.Actor) {
 			return nineten.E(op, nineten.KindInvalid, "the activity or its object is not on the actor's host")
 		}
+		if act.Type == "Delete" {
+			return f.Store.DeleteReceived(ctx, act.Actor, obj.ID)
+		}
+		// Only what someone here follows is kept: anything else would let
+		// any server fill the database.
+		if followed, err := f.Store.Followed(ctx, act.Actor); err != nil || !followed {
+			return err
+		}
+		if act.Type == "Update" {
+			// The feed shows the latest version once.
+			if err := f.Store.DeleteReceived(ctx, act.Actor, obj.ID); err != nil {
+				return err
+			}
+		}
 		_, err := f.Store.SaveReceived(ctx, &nineten.Received{
 			Activity: act.ID, Type: act.Type, Actor: act.Actor, Object: obj.ID, Payload: body, ReceivedAt: f.now(),
 		})

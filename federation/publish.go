@@ -48,14 +48,15 @@ func (f *Service) note(t *nineten.Track, a *nineten.Artist) map[string]any {
 	return n
 }
 
-// Publish tells an artist's followers on other servers about a new track.
-func (f *Service) Publish(ctx context.Context, t *nineten.Track) {
-	if err := f.publish(ctx, t); err != nil {
-		f.Log.WarnContext(ctx, "announcing a track to followers failed", "track", t.ID, "err", err)
+// TrackChanged tells an artist's followers on other servers that a track
+// was published (Create), edited (Update) or withdrawn (Delete).
+func (f *Service) TrackChanged(ctx context.Context, t *nineten.Track, c nineten.TrackChange) {
+	if err := f.trackChanged(ctx, t, c); err != nil {
+		f.Log.WarnContext(ctx, "telling followers about a track failed", "track", t.ID, "change", c, "err", err)
 	}
 }
 
-func (f *Service) publish(ctx context.Context, t *nineten.Track) error {
+func (f *Service) trackChanged(ctx context.Context, t *nineten.Track, c nineten.TrackChange) error {
 	a, err := f.Store.ArtistByID(ctx, t.ArtistID)
 	if err != nil {
 		return err
@@ -79,11 +80,19 @@ func (f *Service) publish(ctx context.Context, t *nineten.Track) error {
 		inboxes = append(inboxes, inbox)
 	}
 	n := f.note(t, a)
-	create := map[string]any{
-		"@context": contexts, "id": n["id"].(string) + "/activity", "type": "Create",
-		"actor": n["attributedTo"], "published": n["published"], "to": n["to"], "cc": n["cc"], "object": n,
+	act := map[string]any{
+		"@context": contexts, "actor": n["attributedTo"], "to": n["to"], "cc": n["cc"], "object": n,
 	}
-	return f.deliver(ctx, artistActorName(a), create, inboxes...)
+	switch c {
+	case nineten.TrackPublished:
+		act["type"], act["id"], act["published"] = "Create", n["id"].(string)+"/activity", n["published"]
+	case nineten.TrackUpdated:
+		act["type"], act["id"] = "Update", fmt.Sprintf("%s/updates/%d", n["id"], f.now().UnixMilli())
+	case nineten.TrackWithdrawn:
+		act["type"], act["id"] = "Delete", n["id"].(string)+"/delete"
+		act["object"] = map[string]any{"id": n["id"], "type": "Tombstone"}
+	}
+	return f.deliver(ctx, artistActorName(a), act, inboxes...)
 }
 
 // trackNote serves the Note of a track, so servers can fetch what they

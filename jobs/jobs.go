@@ -196,7 +196,9 @@ func (r *Runner) RunJob(ctx context.Context, job *nineten.Job) {
 		return
 	}
 	backoff := r.Backoff
-	if b, ok := h.(interface{ Backoff(attempt int) time.Duration }); ok {
+	if b, ok := h.(interface {
+		Backoff(attempt int) time.Duration
+	}); ok {
 		// A handler may pace its own retries (deliveries wait for days).
 		backoff = b.Backoff
 	}

@@ -131,3 +131,21 @@ func (s *store) Feed(ctx context.Context, local string, limit int) ([]nineten.Re
 	}
 	return items, nil
 }
+
+func (s *store) Followed(ctx context.Context, remote string) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx,
+		`SELECT count(*) FROM follows WHERE remote = ? AND inbound = 0 AND state = 'accepted'`, remote).Scan(&n)
+	if err != nil {
+		return false, nineten.E("sqlstore.Followed", err)
+	}
+	return n > 0, nil
+}
+
+func (s *store) DeleteReceived(ctx context.Context, actor, object string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM received WHERE actor = ? AND object = ?`, actor, object)
+	if err != nil {
+		return dbError("sqlstore.DeleteReceived", err, "")
+	}
+	return nil
+}

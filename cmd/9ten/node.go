@@ -100,7 +100,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Client:   safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
 		Enqueued: n.runner.Kick,
 	}
-	n.catalog.Published = n.fed.Publish
+	n.catalog.Changed = n.fed.TrackChanged
 	n.runner.Handlers = map[string]jobs.Handler{
 		catalog.JobProcessTrack: n.catalog.Processor(),
 		federation.JobDeliver:   n.fed.Deliverer(),

@@ -81,5 +81,16 @@ var federationTests = []test{
 		if other, _ := e.s.Feed(e.ctx, "user:9", 10); len(other) != 0 {
 			e.Errorf("feed of someone following nobody: %+v", other)
 		}
+		if yes, err := e.s.Followed(e.ctx, followed); err != nil || !yes {
+			e.Errorf("Followed(followed) = %v, %v", yes, err)
+		}
+		if yes, _ := e.s.Followed(e.ctx, other); yes {
+			e.Error("a pending follow counts as followed")
+		}
+		e.ok(e.s.DeleteReceived(e.ctx, followed, "o3"))
+		feed, _ = e.s.Feed(e.ctx, "user:1", 10)
+		if len(feed) != 1 || feed[0].Activity != "a1" {
+			e.Errorf("feed after deleting o3: %+v", feed)
+		}
 	}},
 }
