@@ -29,13 +29,18 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 
 // TestTwoNodesFollowAndPublish runs two real nodes: a listener on A follows
 // an artist on B (WebFinger, signed Follow, signed Accept back), sees B's
-// new track in their feed, and unfollows.
+// new track in their feed, and unfollows. A runs in authorized-fetch mode,
+// so B can read A's actors only with signed requests.
 func TestTwoNodesFollowAndPublish(t *testing.T) {
-	a := nodetest.Start(t, "--dev-federation")
+	a := nodetest.Start(t, "--dev-federation", "--authorized-fetch")
 	b := nodetest.Start(t, "--dev-federation")
 	hostB := strings.TrimPrefix(b.URL, "http://")
 	listener := newClient(t, a.URL)
 	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "ana", "password": "password-ana"}), 201, nil)
+	if r := listener.do("GET", "/users/ana", nil, http.Header{"Accept": {asAccept}}); r.StatusCode != 401 {
+		t.Errorf("authorized fetch: an unsigned GET of an actor answered %d", r.StatusCode)
+	}
+	listener.activity("/actor") // the node actor stays readable: others need its key
 	artist, _ := signupArtist(t, b.URL, "boris", "Bo Band")
 
 	type following struct {

@@ -33,6 +33,10 @@ type Service struct {
 	Client *safehttp.Client
 	// Enqueued wakes the job workers after a delivery was queued.
 	Enqueued func()
+	// AuthorizedFetch requires signed GETs for ActivityStreams documents
+	// (the node actor excepted: others need its key to check our own
+	// signed fetches).
+	AuthorizedFetch bool
 
 	keys sync.Map // actor name → *Keypair
 }
@@ -58,18 +62,18 @@ func (f *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /nodeinfo/2.1", f.nodeInfo)
 	mux.HandleFunc("GET /ns/9ten.jsonld", f.contextDoc)
 	mux.HandleFunc("GET /actor", f.nodeActor)
-	mux.HandleFunc("GET /users/{name}", f.userActor)
-	mux.HandleFunc("GET /artists/{slug}", f.artistActor)
-	mux.HandleFunc("GET /artists/{slug}/outbox", f.artistOutbox)
-	mux.HandleFunc("GET /tracks/{id}", f.track)
-	mux.HandleFunc("GET /tracks/{id}/note", f.trackNote)
+	mux.HandleFunc("GET /users/{name}", f.signedFetch(f.userActor))
+	mux.HandleFunc("GET /artists/{slug}", f.signedFetch(f.artistActor))
+	mux.HandleFunc("GET /artists/{slug}/outbox", f.signedFetch(f.artistOutbox))
+	mux.HandleFunc("GET /tracks/{id}", f.signedFetch(f.track))
+	mux.HandleFunc("GET /tracks/{id}/note", f.signedFetch(f.trackNote))
 	for _, p := range []string{"/actor", "/users/{name}", "/artists/{slug}"} {
-		mux.HandleFunc("GET "+p+"/followers", f.followersCollection)
-		mux.HandleFunc("GET "+p+"/following", f.followingCollection)
+		mux.HandleFunc("GET "+p+"/followers", f.signedFetch(f.followersCollection))
+		mux.HandleFunc("GET "+p+"/following", f.signedFetch(f.followingCollection))
 		mux.HandleFunc("POST "+p+"/inbox", f.inbox)
 	}
-	mux.HandleFunc("GET /users/{name}/outbox", f.emptyCollection)
-	mux.HandleFunc("GET /actor/outbox", f.emptyCollection)
+	mux.HandleFunc("GET /users/{name}/outbox", f.signedFetch(f.emptyCollection))
+	mux.HandleFunc("GET /actor/outbox", f.signedFetch(f.emptyCollection))
 	mux.HandleFunc("POST /inbox", f.inbox)
 	return mux
 }

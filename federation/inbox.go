@@ -57,26 +57,9 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	act := act0(body)
-	v := httpsig.Verifier{
-		Now:    f.now,
-		Scheme: f.Base.Scheme,
-		Lookup: func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {
-			_, pub, err := f.keyOwner(ctx, keyID, refresh)
-			return pub, err
-		},
-	}
-	keyID, err := v.Verify(r.Context(), r, body)
-	var owner string
-	if err == nil {
-		// The key that verified names the sender (now fresh in the store).
-		owner, _, err = f.keyOwner(r.Context(), keyID, false)
-	}
+	owner, err := f.verify(r, body)
 	if err != nil {
-		status := http.StatusUnauthorized
-		if nineten.ErrorKind(err) == nineten.KindUnavailable {
-			status = http.StatusServiceUnavailable
-		}
-		problem(w, r, status, nineten.ErrorMessage(err))
+		f.refuse(w, r, err)
 		return
 	}
 	if act.Type == "" || act.Actor == "" {
@@ -97,6 +80,52 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// verify checks a request's HTTP signature and returns the actor that
+// made it: the owner of the key that verified.
+func (f *Service) verify(r *http.Request, body []byte) (string, error) {
+	v := httpsig.Verifier{
+		Now:    f.now,
+		Scheme: f.Base.Scheme,
+		Lookup: func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {
+			_, pub, err := f.keyOwner(ctx, keyID, refresh)
+			return pub, err
+		},
+	}
+	keyID, err := v.Verify(r.Context(), r, body)
+	if err != nil {
+		return "", err
+	}
+	// The key that verified is in the store now, with its owner.
+	owner, _, err := f.keyOwner(r.Context(), keyID, false)
+	return owner, err
+}
+
+// refuse answers a request whose signature did not verify: 401, or 503
+// when the signer's server could not be reached (the sender retries).
+func (f *Service) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusUnauthorized
+	if nineten.ErrorKind(err) == nineten.KindUnavailable {
+		status = http.StatusServiceUnavailable
+	}
+	problem(w, r, status, nineten.ErrorMessage(err))
+}
+
+// signedFetch requires, in authorized-fetch mode, that requests for
+// ActivityStreams documents be signed by some actor, so that the node
+// knows (and can refuse) who reads what it publishes. Browsers, which get
+// web pages, are not affected.
+func (f *Service) signedFetch(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if f.AuthorizedFetch && wantsActivity(r) {
+			if _, err := f.verify(r, nil); err != nil {
+				f.refuse(w, r, err)
+				return
+			}
+		}
+		h(w, r)
+	}
 }
 
 // act0 parses the envelope of an activity; a body that is not one parses

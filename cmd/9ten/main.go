@@ -48,6 +48,7 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.BoolVar(&o.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when a TLS proxy is in front)")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.BoolVar(&o.AuthorizedFetch, "authorized-fetch", false, "require signed requests for ActivityPub documents (like Mastodon's secure mode)")
 	f.BoolVar(&o.DevFederation, "dev-federation", false, "federate with nodes on loopback over plain http (development and tests only)")
 	f.DurationVar(&o.ListenThreshold, "listen-threshold", 0, "listening time that makes a verified listen (default 30s; tests only)")
 	_ = f.MarkHidden("listen-threshold")

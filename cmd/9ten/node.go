@@ -44,6 +44,7 @@ type options struct {
 	ListenThreshold time.Duration
 	PublicURL       string
 	DevFederation   bool
+	AuthorizedFetch bool
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -97,8 +98,9 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	}
 	n.fed = &federation.Service{
 		Store: db, Clock: clock, Version: version(), Log: log.With("component", "federation"),
-		Client:   safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
-		Enqueued: n.runner.Kick,
+		Client:          safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
+		Enqueued:        n.runner.Kick,
+		AuthorizedFetch: o.AuthorizedFetch,
 	}
 	n.catalog.Changed = n.fed.TrackChanged
 	n.runner.Handlers = map[string]jobs.Handler{
