@@ -267,6 +267,19 @@ type FederationStore interface {
 	DeleteReceived(ctx context.Context, actor, object string) error
 	// Feed lists activities of actors the user follows (accepted), newest first.
 	Feed(ctx context.Context, local string, limit int) ([]Received, error)
+
+	// BlockDomain refuses a server (by host) and purges what the node
+	// keeps of it: its actors, follows both ways and received activities.
+	BlockDomain(ctx context.Context, b *DomainBlock) error
+	UnblockDomain(ctx context.Context, host string) error
+	DomainBlocks(ctx context.Context) ([]DomainBlock, error)
+}
+
+// DomainBlock is a server the node's admins refuse to federate with.
+type DomainBlock struct {
+	Host      string // host[:port], lower case
+	Reason    string
+	CreatedAt time.Time
 }
 
 // Following is a local user's follow of a remote actor, as people see it.
@@ -304,6 +317,11 @@ type Federator interface {
 	Unfollow(ctx context.Context, u *User, id ID) error
 	Followings(ctx context.Context, u *User) ([]Following, error)
 	Feed(ctx context.Context, u *User, limit int) ([]FeedItem, error)
+
+	// Admins only: refuse a server and purge what came from it.
+	BlockDomain(ctx context.Context, admin *User, host, reason string) (*DomainBlock, error)
+	UnblockDomain(ctx context.Context, admin *User, host string) error
+	DomainBlocks(ctx context.Context, admin *User) ([]DomainBlock, error)
 }
 
 // JobStatus is where a background job is in its life.

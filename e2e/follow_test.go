@@ -141,3 +141,47 @@ func TestTwoNodesFollowAndPublish(t *testing.T) {
 		return remote.activity("/artists/bo-band/followers")["totalItems"] == float64(0)
 	})
 }
+
+// TestDomainBlock blocks a server: what came from it is purged, following
+// it is refused, and unblocking lets it federate again.
+func TestDomainBlock(t *testing.T) {
+	a := nodetest.Start(t, "--dev-federation")
+	b := nodetest.Start(t, "--dev-federation")
+	hostB := strings.TrimPrefix(b.URL, "http://")
+	listener := newClient(t, a.URL)
+	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "ana", "password": "password-ana"}), 201, nil)
+	signupArtist(t, b.URL, "boris", "Bo Band")
+	admin := newClient(t, a.URL)
+	admin.must(admin.json("POST", "/api/v1/auth/login", map[string]string{"username": a.AdminUser, "password": a.AdminPassword}), 200, nil)
+
+	follow := func() *response {
+		return listener.json("POST", "/api/v1/follows", map[string]string{"handle": "@bo-band@" + hostB})
+	}
+	listener.must(follow(), 201, nil)
+	type list struct{ Items []struct{ State string } }
+	eventually(t, 30*time.Second, "the follow being accepted", func() bool {
+		var l list
+		listener.must(listener.json("GET", "/api/v1/follows", nil), 200, &l)
+		return len(l.Items) == 1 && l.Items[0].State == "accepted"
+	})
+
+	if r := listener.json("POST", "/api/v1/admin/domain-blocks", map[string]string{"host": hostB}); r.StatusCode != 403 {
+		t.Errorf("a listener blocked a domain: %d", r.StatusCode)
+	}
+	admin.must(admin.json("POST", "/api/v1/admin/domain-blocks", map[string]string{"host": b.URL, "reason": "testing"}), 201, nil)
+	var l list
+	listener.must(listener.json("GET", "/api/v1/follows", nil), 200, &l)
+	if len(l.Items) != 0 {
+		t.Errorf("follows of a blocked server survived: %+v", l.Items)
+	}
+	if r := follow(); r.StatusCode != 403 || !strings.Contains(string(r.Body), "blocked") {
+		t.Errorf("following on a blocked server answered %d: %s", r.StatusCode, r.Body)
+	}
+	var blocks struct{ Items []struct{ Host, Reason string } }
+	admin.must(admin.json("GET", "/api/v1/admin/domain-blocks", nil), 200, &blocks)
+	if len(blocks.Items) != 1 || blocks.Items[0].Host != hostB || blocks.Items[0].Reason != "testing" {
+		t.Errorf("blocks %+v", blocks.Items)
+	}
+	admin.must(admin.json("DELETE", "/api/v1/admin/domain-blocks/"+hostB, nil), 204, nil)
+	listener.must(follow(), 201, nil)
+}

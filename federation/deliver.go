@@ -34,7 +34,7 @@ func (f *Service) deliver(ctx context.Context, signer string, activity any, inbo
 	}
 	seen := map[string]bool{}
 	for _, inbox := range inboxes {
-		if inbox == "" || seen[inbox] {
+		if inbox == "" || seen[inbox] || f.blocked(ctx, inbox) {
 			continue
 		}
 		seen[inbox] = true
@@ -61,6 +61,9 @@ func (d Deliverer) Run(ctx context.Context, job *nineten.Job, _ func(int)) error
 	var in delivery
 	if err := json.Unmarshal(job.Payload, &in); err != nil {
 		return nineten.E(op, nineten.KindInvalid, "bad delivery job", err)
+	}
+	if d.blocked(ctx, in.Inbox) {
+		return nineten.E(op, nineten.KindInvalid, "not delivered: the server was blocked since")
 	}
 	k, err := d.Keys(ctx, in.Signer)
 	if err != nil {

@@ -38,7 +38,8 @@ type Service struct {
 	// signed fetches).
 	AuthorizedFetch bool
 
-	keys sync.Map // actor name → *Keypair
+	keys   sync.Map // actor name → *Keypair
+	blocks blocklist
 }
 
 func (f *Service) now() time.Time {

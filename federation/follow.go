@@ -38,6 +38,9 @@ func (f *Service) resolve(ctx context.Context, handle string) (string, error) {
 	if f.Base.Scheme == "http" {
 		scheme = "http" // dev mode: nodes on loopback
 	}
+	if f.blocked(ctx, scheme+"://"+m[2]+"/") {
+		return "", errBlocked(op, handle)
+	}
 	wf := fmt.Sprintf("%s://%s/.well-known/webfinger?resource=%s", scheme, m[2], url.QueryEscape("acct:"+m[1]+"@"+m[2]))
 	var jrd struct {
 		Links []struct{ Rel, Type, Href string }

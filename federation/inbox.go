@@ -85,15 +85,24 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 // verify checks a request's HTTP signature and returns the actor that
 // made it: the owner of the key that verified.
 func (f *Service) verify(r *http.Request, body []byte) (string, error) {
+	blocked := ""
 	v := httpsig.Verifier{
 		Now:    f.now,
 		Scheme: f.Base.Scheme,
 		Lookup: func(ctx context.Context, keyID string, refresh bool) (crypto.PublicKey, error) {
+			if f.blocked(ctx, keyID) {
+				// Refused before anything is fetched from a blocked server.
+				blocked = keyID
+				return nil, errBlocked("federation.verify", keyID)
+			}
 			_, pub, err := f.keyOwner(ctx, keyID, refresh)
 			return pub, err
 		},
 	}
 	keyID, err := v.Verify(r.Context(), r, body)
+	if blocked != "" {
+		return "", errBlocked("federation.verify", blocked)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -102,12 +111,16 @@ func (f *Service) verify(r *http.Request, body []byte) (string, error) {
 	return owner, err
 }
 
-// refuse answers a request whose signature did not verify: 401, or 503
-// when the signer's server could not be reached (the sender retries).
+// refuse answers a request whose signature did not verify: 401, 403 for
+// a blocked server, or 503 when the signer's server could not be reached
+// (the sender retries).
 func (f *Service) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusUnauthorized
-	if nineten.ErrorKind(err) == nineten.KindUnavailable {
+	switch nineten.ErrorKind(err) {
+	case nineten.KindUnavailable:
 		status = http.StatusServiceUnavailable
+	case nineten.KindPermission:
+		status = http.StatusForbidden
 	}
 	problem(w, r, status, nineten.ErrorMessage(err))
 }

@@ -53,6 +53,9 @@ type actorJSON struct {
 // RemoteActor returns another server's actor, from the store when fresh.
 func (f *Service) RemoteActor(ctx context.Context, iri string, refresh bool) (*nineten.RemoteActor, error) {
 	const op = "federation.RemoteActor"
+	if f.blocked(ctx, iri) {
+		return nil, errBlocked(op, iri)
+	}
 	if !refresh {
 		if a, err := f.Store.RemoteActor(ctx, iri); err == nil && f.now().Sub(a.FetchedAt) < actorRefresh {
 			return a, nil

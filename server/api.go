@@ -75,6 +75,9 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 
 		{Method: "GET", Path: "/api/v1/admin/users", Summary: "List accounts", Tag: "admin", Auth: "admin", Query: page, Status: 200, Resp: userPage{}, handle: s.adminUsers},
 		{Method: "PATCH", Path: "/api/v1/admin/users/{id}", Summary: "Disable, enable or change the role of an account", Tag: "admin", Auth: "admin", Body: userInput{}, Status: 200, Resp: userJSON{}, handle: s.adminPatchUser},
+		{Method: "GET", Path: "/api/v1/admin/domain-blocks", Summary: "Servers this node refuses to federate with", Tag: "admin", Auth: "admin", Status: 200, Resp: domainBlockList{}, handle: s.listDomainBlocks},
+		{Method: "POST", Path: "/api/v1/admin/domain-blocks", Summary: "Block a server and purge what came from it", Tag: "admin", Auth: "admin", Body: domainBlockInput{}, Status: 201, Resp: domainBlockJSON{}, handle: s.blockDomain},
+		{Method: "DELETE", Path: "/api/v1/admin/domain-blocks/{host}", Summary: "Unblock a server", Tag: "admin", Auth: "admin", Status: 204, handle: s.unblockDomain},
 		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
 	}
 	for _, rt := range routes {
@@ -742,6 +745,64 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 		out.Items = append(out.Items, feedItemJSON{Type: it.Type, Actor: toRemoteActor(&it.Actor), Object: it.Object, URL: it.URL, Title: it.Title, Text: it.Text, Published: it.Published})
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listDomainBlocks(w http.ResponseWriter, r *http.Request) error {
+	admin, err := s.requireAdmin(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	blocks, err := fed.DomainBlocks(r.Context(), admin)
+	if err != nil {
+		return err
+	}
+	out := domainBlockList{Items: []domainBlockJSON{}}
+	for _, b := range blocks {
+		out.Items = append(out.Items, domainBlockJSON(b))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) error {
+	admin, err := s.requireAdmin(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	var in domainBlockInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	b, err := fed.BlockDomain(r.Context(), admin, in.Host, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, domainBlockJSON(*b))
+	return nil
+}
+
+func (s *Server) unblockDomain(w http.ResponseWriter, r *http.Request) error {
+	admin, err := s.requireAdmin(r)
+	if err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	if err := fed.UnblockDomain(r.Context(), admin, r.PathValue("host")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

@@ -284,3 +284,18 @@ type feedItemJSON struct {
 type feedList struct {
 	Items []feedItemJSON `json:"items"`
 }
+
+type domainBlockJSON struct {
+	Host      string    `json:"host"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type domainBlockList struct {
+	Items []domainBlockJSON `json:"items"`
+}
+
+type domainBlockInput struct {
+	Host   string `json:"host"`
+	Reason string `json:"reason,omitempty"`
+}

@@ -149,3 +149,53 @@ func (s *store) DeleteReceived(ctx context.Context, actor, object string) error 
 	}
 	return nil
 }
+
+// hostPattern matches IRIs on host: "https://host/…" or "http://host/…".
+func hostPatterns(host string) (string, string) {
+	return "https://" + host + "/%", "http://" + host + "/%"
+}
+
+func (s *store) BlockDomain(ctx context.Context, b *nineten.DomainBlock) error {
+	return s.atomic(ctx, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `
+			INSERT INTO domain_blocks (host, reason, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (host) DO UPDATE SET reason = excluded.reason`, b.Host, b.Reason, ms(b.CreatedAt)); err != nil {
+			return dbError("sqlstore.BlockDomain", err, "")
+		}
+		p1, p2 := hostPatterns(b.Host)
+		for _, stmt := range []string{
+			`DELETE FROM follows WHERE remote LIKE ? OR remote LIKE ?`,
+			`DELETE FROM received WHERE actor LIKE ? OR actor LIKE ?`,
+			`DELETE FROM remote_actors WHERE iri LIKE ? OR iri LIKE ?`,
+		} {
+			if _, err := q.ExecContext(ctx, stmt, p1, p2); err != nil {
+				return dbError("sqlstore.BlockDomain", err, "")
+			}
+		}
+		return nil
+	})
+}
+
+func (s *store) UnblockDomain(ctx context.Context, host string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM domain_blocks WHERE host = ?`, host)
+	if err != nil {
+		return dbError("sqlstore.UnblockDomain", err, "")
+	}
+	return nil
+}
+
+func (s *store) DomainBlocks(ctx context.Context) ([]nineten.DomainBlock, error) {
+	blocks, err := queryAll(ctx, s.read, func(row scanner) (*nineten.DomainBlock, error) {
+		var b nineten.DomainBlock
+		var created int64
+		if err := row.Scan(&b.Host, &b.Reason, &created); err != nil {
+			return nil, err
+		}
+		b.CreatedAt = fromMS(created)
+		return &b, nil
+	}, `SELECT host, reason, created_at FROM domain_blocks ORDER BY host`)
+	if err != nil {
+		return nil, nineten.E("sqlstore.DomainBlocks", err)
+	}
+	return blocks, nil
+}

@@ -94,3 +94,37 @@ var federationTests = []test{
 		}
 	}},
 }
+
+var domainBlockTests = []test{
+	{"BlockDomainPurges", func(e *env) {
+		bad, good := "https://bad.example/users/x", "https://good.example/users/y"
+		for _, iri := range []string{bad, good} {
+			e.ok(e.s.SaveRemoteActor(e.ctx, &nineten.RemoteActor{IRI: iri, Inbox: iri + "/inbox", FetchedAt: at(0)}))
+			e.ok(e.s.SaveFollow(e.ctx, &nineten.Follow{Local: "user:1", Remote: iri, State: nineten.FollowAccepted, Activity: iri + "#f", CreatedAt: at(0)}))
+			e.ok(e.s.SaveFollow(e.ctx, &nineten.Follow{Local: "artist:1", Remote: iri, Inbound: true, State: nineten.FollowAccepted, Activity: iri + "#g", CreatedAt: at(0)}))
+			_, err := e.s.SaveReceived(e.ctx, &nineten.Received{Activity: iri + "#c", Type: "Create", Actor: iri, Object: iri + "/o", Payload: []byte(`{}`), ReceivedAt: at(0)})
+			e.ok(err)
+		}
+		e.ok(e.s.BlockDomain(e.ctx, &nineten.DomainBlock{Host: "bad.example", Reason: "spam", CreatedAt: at(0)}))
+		blocks, err := e.s.DomainBlocks(e.ctx)
+		e.ok(err)
+		if len(blocks) != 1 || blocks[0].Host != "bad.example" || blocks[0].Reason != "spam" {
+			e.Errorf("blocks %+v", blocks)
+		}
+		_, err = e.s.RemoteActor(e.ctx, bad)
+		e.wantKind(err, nineten.KindNotFound)
+		if _, err := e.s.RemoteActor(e.ctx, good); err != nil {
+			e.Errorf("a block purged another server's actor: %v", err)
+		}
+		following, _ := e.s.Follows(e.ctx, "user:1", false)
+		followers, _ := e.s.Follows(e.ctx, "artist:1", true)
+		feed, _ := e.s.Feed(e.ctx, "user:1", 10)
+		if len(following) != 1 || len(followers) != 1 || len(feed) != 1 || following[0].Remote != good || feed[0].Actor != good {
+			e.Errorf("after the block: following %+v, followers %+v, feed %+v", following, followers, feed)
+		}
+		e.ok(e.s.UnblockDomain(e.ctx, "bad.example"))
+		if blocks, _ := e.s.DomainBlocks(e.ctx); len(blocks) != 0 {
+			e.Errorf("unblock left %+v", blocks)
+		}
+	}},
+}
