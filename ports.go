@@ -208,6 +208,7 @@ type KeyStore interface {
 type RemoteActor struct {
 	IRI          string
 	Inbox        string
+	Outbox       string
 	SharedInbox  string
 	KeyID        string
 	PublicKeyPEM string
@@ -310,6 +311,21 @@ const (
 	TrackWithdrawn TrackChange = "withdrawn" // deleted or hidden
 )
 
+// RemoteTrack is a track published on another server, as its Audio
+// object describes it. Media URLs point at that server.
+type RemoteTrack struct {
+	IRI         string
+	Title       string
+	Album       string
+	Genre       string
+	DurationMS  int64
+	PageURL     string
+	HLSURL      string
+	OriginalURL string
+	CoverURL    string
+	Published   time.Time
+}
+
 // Federator is the node's part in the fediverse as the API uses it.
 type Federator interface {
 	// Follow follows @name@host (or an actor URL) for u.
@@ -317,6 +333,9 @@ type Federator interface {
 	Unfollow(ctx context.Context, u *User, id ID) error
 	Followings(ctx context.Context, u *User) ([]Following, error)
 	Feed(ctx context.Context, u *User, limit int) ([]FeedItem, error)
+	// Catalogue lists the tracks an actor on another server published,
+	// newest first, from its outbox.
+	Catalogue(ctx context.Context, handle string, limit int) (*RemoteActor, []RemoteTrack, error)
 
 	// Admins only: refuse a server and purge what came from it.
 	BlockDomain(ctx context.Context, admin *User, host, reason string) (*DomainBlock, error)

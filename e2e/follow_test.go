@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,29 @@ func TestTwoNodesFollowAndPublish(t *testing.T) {
 	it := feed.Items[0]
 	if it.Type != "Create" || it.Actor.Handle != "bo-band@"+hostB || !strings.Contains(it.Text, "Fresh Off The Node") || it.URL != fmt.Sprintf("%s/app/tracks/%d", b.URL, up.Track.ID) {
 		t.Errorf("feed item %+v", it)
+	}
+
+	// A's listener browses B's catalogue and can stream it from B.
+	var cat struct {
+		Actor  struct{ Handle string }
+		Tracks []struct {
+			ID, Title  string
+			HLSURL     string `json:"hls_url"`
+			DurationMS int64  `json:"duration_ms"`
+		}
+	}
+	listener.must(listener.json("GET", "/api/v1/remote/catalogue?handle="+url.QueryEscape("@bo-band@"+hostB), nil), 200, &cat)
+	if cat.Actor.Handle != "bo-band@"+hostB || len(cat.Tracks) != 1 || cat.Tracks[0].Title != "Fresh Off The Node" ||
+		cat.Tracks[0].DurationMS != 3000 || cat.Tracks[0].HLSURL != b.URL+up.Track.HLSURL {
+		t.Fatalf("remote catalogue: %+v", cat)
+	}
+	cross := remote.do("GET", up.Track.HLSURL, nil, http.Header{"Origin": {a.URL}})
+	if cross.StatusCode != 200 || cross.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("cross-origin playlist: %d, ACAO %q", cross.StatusCode, cross.Header.Get("Access-Control-Allow-Origin"))
+	}
+	pre := remote.do("OPTIONS", up.Track.HLSURL, nil, http.Header{"Origin": {a.URL}, "Access-Control-Request-Method": {"GET"}, "Access-Control-Request-Headers": {"x-listen-session"}})
+	if pre.StatusCode != 204 || !strings.Contains(pre.Header.Get("Access-Control-Allow-Headers"), "X-Listen-Session") {
+		t.Errorf("preflight: %d %v", pre.StatusCode, pre.Header)
 	}
 
 	// Edits and deletions follow: the feed shows the latest version, then nothing.
@@ -177,7 +201,9 @@ func TestDomainBlock(t *testing.T) {
 	if r := follow(); r.StatusCode != 403 || !strings.Contains(string(r.Body), "blocked") {
 		t.Errorf("following on a blocked server answered %d: %s", r.StatusCode, r.Body)
 	}
-	var blocks struct{ Items []struct{ Host, Reason string } }
+	var blocks struct {
+		Items []struct{ Host, Reason string }
+	}
 	admin.must(admin.json("GET", "/api/v1/admin/domain-blocks", nil), 200, &blocks)
 	if len(blocks.Items) != 1 || blocks.Items[0].Host != hostB || blocks.Items[0].Reason != "testing" {
 		t.Errorf("blocks %+v", blocks.Items)

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -33,6 +34,14 @@ func TestWantsActivity(t *testing.T) {
 		r.Header.Set("Accept", accept)
 		if got := wantsActivity(r); got != want {
 			t.Errorf("wantsActivity(%q) = %v, want %v", accept, got, want)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]int64{`"PT245S"`: 245_000, `"PT4M5S"`: 245_000, `"PT1H0M1.5S"`: 3_601_500, `245`: 245_000, `"P1D"`: 0, `"PTxS"`: 0, `null`: 0} {
+		if got := parseDuration(json.RawMessage(in)); got != want {
+			t.Errorf("parseDuration(%s) = %d, want %d", in, got, want)
 		}
 	}
 }

@@ -237,8 +237,8 @@ func (f *Service) artistActor(w http.ResponseWriter, r *http.Request) {
 	writeActivity(w, f.actorDoc(f.url("/artists/"+a.Slug), "Person", "artist", a.Slug, a.Name, a.Bio, page, a.CreatedAt, k))
 }
 
-// outboxPage is how many activities one outbox page holds.
-const outboxPage = 20
+// outboxPageSize is how many activities one outbox page holds.
+const outboxPageSize = 20
 
 // artistOutbox lists Create activities of the artist's tracks, newest first.
 func (f *Service) artistOutbox(w http.ResponseWriter, r *http.Request) {
@@ -258,7 +258,7 @@ func (f *Service) artistOutbox(w http.ResponseWriter, r *http.Request) {
 		writeActivity(w, map[string]any{"@context": contexts, "id": id, "type": "OrderedCollection", "totalItems": total, "first": id + "?page=1"})
 		return
 	}
-	tracks, total, err := f.Store.ListTracks(r.Context(), nineten.TrackFilter{ArtistID: a.ID}, nineten.Page{Limit: outboxPage, Offset: (n - 1) * outboxPage})
+	tracks, total, err := f.Store.ListTracks(r.Context(), nineten.TrackFilter{ArtistID: a.ID}, nineten.Page{Limit: outboxPageSize, Offset: (n - 1) * outboxPageSize})
 	if err != nil {
 		f.fail(w, r, err)
 		return
@@ -275,7 +275,7 @@ func (f *Service) artistOutbox(w http.ResponseWriter, r *http.Request) {
 		"@context": contexts, "id": fmt.Sprintf("%s?page=%d", id, n), "type": "OrderedCollectionPage",
 		"partOf": id, "totalItems": total, "orderedItems": items,
 	}
-	if n*outboxPage < total {
+	if n*outboxPageSize < total {
 		pageDoc["next"] = fmt.Sprintf("%s?page=%d", id, n+1)
 	}
 	writeActivity(w, pageDoc)

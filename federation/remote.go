@@ -35,6 +35,7 @@ type actorJSON struct {
 	ID                string `json:"id"`
 	Type              string `json:"type"`
 	Inbox             string `json:"inbox"`
+	Outbox            string `json:"outbox"`
 	PreferredUsername string `json:"preferredUsername"`
 	Name              string `json:"name"`
 	Endpoints         struct {
@@ -68,12 +69,12 @@ func (f *Service) RemoteActor(ctx context.Context, iri string, refresh bool) (*n
 	if doc.ID != iri || doc.Inbox == "" {
 		return nil, nineten.E(op, nineten.KindInvalid, fmt.Sprintf("%s is not an actor (its id is %q)", iri, doc.ID))
 	}
-	if !sameHost(doc.ID, doc.Inbox) || doc.PublicKey.ID != "" && !sameHost(doc.ID, doc.PublicKey.ID) {
-		return nil, nineten.E(op, nineten.KindInvalid, iri+" names an inbox or key on another host")
+	if !sameHost(doc.ID, doc.Inbox) || doc.Outbox != "" && !sameHost(doc.ID, doc.Outbox) || doc.PublicKey.ID != "" && !sameHost(doc.ID, doc.PublicKey.ID) {
+		return nil, nineten.E(op, nineten.KindInvalid, iri+" names an inbox, outbox or key on another host")
 	}
 	u, _ := url.Parse(iri)
 	a := &nineten.RemoteActor{
-		IRI: iri, Inbox: doc.Inbox, SharedInbox: doc.Endpoints.SharedInbox,
+		IRI: iri, Inbox: doc.Inbox, Outbox: doc.Outbox, SharedInbox: doc.Endpoints.SharedInbox,
 		KeyID: doc.PublicKey.ID, PublicKeyPEM: doc.PublicKey.PublicKeyPem,
 		Handle: doc.PreferredUsername + "@" + u.Host, Name: doc.Name, FetchedAt: f.now(),
 	}

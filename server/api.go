@@ -71,6 +71,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "GET", Path: "/api/v1/follows", Summary: "Whom you follow on other servers", Tag: "federation", Auth: "user", Status: 200, Resp: followingList{}, handle: s.listFollows},
 		{Method: "POST", Path: "/api/v1/follows", Summary: "Follow @name@host on another server", Tag: "federation", Auth: "user", Body: followInput{}, Status: 201, Resp: followingJSON{}, handle: s.follow},
 		{Method: "DELETE", Path: "/api/v1/follows/{id}", Summary: "Stop following", Tag: "federation", Auth: "user", Status: 204, handle: s.unfollow},
+		{Method: "GET", Path: "/api/v1/remote/catalogue", Summary: "The tracks @name@host published on its server", Tag: "federation", Auth: "user", Query: []string{"handle", "limit"}, Status: 200, Resp: catalogueJSON{}, handle: s.remoteCatalogue},
 		{Method: "GET", Path: "/api/v1/feed", Summary: "What the actors you follow published", Tag: "federation", Auth: "user", Query: []string{"limit"}, Status: 200, Resp: feedList{}, handle: s.feed},
 
 		{Method: "GET", Path: "/api/v1/admin/users", Summary: "List accounts", Tag: "admin", Auth: "admin", Query: page, Status: 200, Resp: userPage{}, handle: s.adminUsers},
@@ -723,6 +724,30 @@ func (s *Server) unfollow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) remoteCatalogue(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.requireUser(r); err != nil {
+		return err
+	}
+	fed, err := s.federator()
+	if err != nil {
+		return err
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	actor, tracks, err := fed.Catalogue(r.Context(), r.URL.Query().Get("handle"), limit)
+	if err != nil {
+		return err
+	}
+	out := catalogueJSON{Actor: toRemoteActor(actor), Tracks: []remoteTrackJSON{}}
+	for _, t := range tracks {
+		out.Tracks = append(out.Tracks, remoteTrackJSON{
+			ID: t.IRI, Title: t.Title, Album: t.Album, Genre: t.Genre, DurationMS: t.DurationMS,
+			PageURL: t.PageURL, HLSURL: t.HLSURL, OriginalURL: t.OriginalURL, CoverURL: t.CoverURL, Published: t.Published,
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -299,3 +299,21 @@ type domainBlockInput struct {
 	Host   string `json:"host"`
 	Reason string `json:"reason,omitempty"`
 }
+
+type remoteTrackJSON struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Album       string    `json:"album"`
+	Genre       string    `json:"genre"`
+	DurationMS  int64     `json:"duration_ms"`
+	PageURL     string    `json:"page_url"`
+	HLSURL      string    `json:"hls_url"`
+	OriginalURL string    `json:"original_url"`
+	CoverURL    string    `json:"cover_url"`
+	Published   time.Time `json:"published"`
+}
+
+type catalogueJSON struct {
+	Actor  remoteActorJSON   `json:"actor"`
+	Tracks []remoteTrackJSON `json:"tracks"`
+}

@@ -129,6 +129,9 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	if private {
 		cache = "private, no-store"
+	} else {
+		// Public media may be played from other nodes' web apps.
+		allowCrossOrigin(w)
 	}
 	if file == "original" {
 		ctype = v.mime
@@ -191,6 +194,26 @@ func (s *Server) sessionPlaylist(w http.ResponseWriter, r *http.Request, key, si
 	w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
 	w.Header().Set("Cache-Control", "private, no-store")
 	_, _ = io.WriteString(w, out.String())
+}
+
+// allowCrossOrigin lets browsers on other origins read public media (a
+// listener on another node playing this node's tracks). No credentials:
+// cookies are never sent cross-origin to media.
+func allowCrossOrigin(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag")
+}
+
+// mediaPreflight answers CORS preflights for media: players send Range
+// and the listen-session header.
+func mediaPreflight(w http.ResponseWriter, r *http.Request) {
+	allowCrossOrigin(w)
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+	h.Set("Access-Control-Allow-Headers", "Range, X-Listen-Session")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func listenSession(r *http.Request) string {

@@ -55,6 +55,7 @@ var queryDocs = map[string]string{
 	"artist_id": "only this artist's items",
 	"album_id":  "only this album's tracks, in track order",
 	"all":       "1 to include hidden, processing and failed tracks (admins only)",
+	"handle":    "an actor on another server: @name@host or its URL",
 }
 
 // OpenAPI builds the OpenAPI 3.0 document of routes.
@@ -79,7 +80,7 @@ func OpenAPI(routes []route) map[string]any {
 		}
 		for _, q := range rt.Query {
 			t := "integer"
-			if q == "q" || q == "all" {
+			if q == "q" || q == "all" || q == "handle" {
 				t = "string"
 			}
 			params = append(params, map[string]any{"name": q, "in": "query", "description": queryDocs[q], "schema": map[string]any{"type": t}})

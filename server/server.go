@@ -65,6 +65,7 @@ func (s *Server) Handler() http.Handler {
 	media := http.NewServeMux()
 	media.HandleFunc("GET /media/tracks/{id}/{file...}", s.trackMedia)
 	media.HandleFunc("GET /media/albums/{id}/{file}", s.albumCover)
+	media.HandleFunc("OPTIONS /media/", mediaPreflight)
 	media.HandleFunc("/media/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such media file")
 	})

@@ -10,13 +10,13 @@ var federationTests = []test{
 	{"RemoteActorsUpsert", func(e *env) {
 		_, err := e.s.RemoteActor(e.ctx, "https://b.example/artists/x")
 		e.wantKind(err, nineten.KindNotFound)
-		a := &nineten.RemoteActor{IRI: "https://b.example/artists/x", Inbox: "https://b.example/artists/x/inbox", KeyID: "https://b.example/artists/x#main-key", PublicKeyPEM: "PEM1", Handle: "x@b.example", FetchedAt: at(0 * time.Second)}
+		a := &nineten.RemoteActor{IRI: "https://b.example/artists/x", Inbox: "https://b.example/artists/x/inbox", Outbox: "https://b.example/artists/x/outbox", KeyID: "https://b.example/artists/x#main-key", PublicKeyPEM: "PEM1", Handle: "x@b.example", FetchedAt: at(0 * time.Second)}
 		e.ok(e.s.SaveRemoteActor(e.ctx, a))
 		a.PublicKeyPEM, a.FetchedAt = "PEM2", at(1*time.Second)
 		e.ok(e.s.SaveRemoteActor(e.ctx, a))
 		got, err := e.s.RemoteActor(e.ctx, a.IRI)
 		e.ok(err)
-		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1*time.Second)) || got.Inbox != a.Inbox {
+		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1*time.Second)) || got.Inbox != a.Inbox || got.Outbox != a.Outbox {
 			e.Errorf("remote actor after update: %+v", got)
 		}
 	}},
