@@ -144,4 +144,3 @@ func parseDuration(raw json.RawMessage) int64 {
 	}
 	return ms
 }
-

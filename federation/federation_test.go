@@ -45,3 +45,10 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	in := `<p>New track: <a href="x">Say &#34;Hi&#34; &amp; go</a> by <b>Me</b></p><p>two</p>`
+	if got, want := plainText(in), "New track: Say \"Hi\" & go by Me\ntwo"; got != want {
+		t.Errorf("plainText = %q, want %q", got, want)
+	}
+}

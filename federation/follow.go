@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -181,8 +182,7 @@ var tags = regexp.MustCompile(`<[^>]*>`)
 
 // plainText reduces remote HTML to text: the web app shows it as text, so
 // no remote markup ever reaches a page.
-func plainText(html string) string {
-	t := tags.ReplaceAllString(strings.ReplaceAll(html, "</p>", "\n"), "")
-	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&nbsp;", " ")
-	return strings.TrimSpace(r.Replace(t))
+func plainText(markup string) string {
+	t := tags.ReplaceAllString(strings.ReplaceAll(markup, "</p>", "\n"), "")
+	return strings.TrimSpace(html.UnescapeString(t))
 }

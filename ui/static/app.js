@@ -18,6 +18,7 @@ import { BecomeArtist } from './pages/become-artist.js';
 import { Upload } from './pages/upload.js';
 import { MyMusic } from './pages/my-music.js';
 import { Recent } from './pages/recent.js';
+import { Following } from './pages/following.js';
 import { Admin } from './pages/admin.js';
 import { NotFound } from './pages/not-found.js';
 
@@ -35,6 +36,7 @@ const routes = [
   ['/app/upload', Upload],
   ['/app/me/tracks', MyMusic],
   ['/app/me/listens', Recent],
+  ['/app/following', Following],
   ['/app/admin', Admin],
 ];
 
@@ -83,6 +85,7 @@ function UserMenu() {
   };
   return html`<div class="user-menu">
     <a href="/app/me/listens">Recently played</a>
+    <a href="/app/following">Following</a>
     ${hasRole(s.user, 'artist')
       ? html`<a href="/app/me/tracks">My music</a><a href="/app/upload">Upload</a>`
       : html`<a href="/app/become-artist">Become an artist</a>`}

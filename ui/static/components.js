@@ -80,7 +80,8 @@ export function TrackList({ tracks, numbered = false, showArtist = true, showAlb
   </ol>`;
 }
 
-const initials = (name) =>
+// initials of a name, for the round placeholder of an artist's picture.
+export const initials = (name) =>
   name
     .split(/\s+/)
     .slice(0, 2)
