@@ -28,19 +28,9 @@ func sniffImage(head []byte) bool {
 // album's owner or an admin only.
 func (s *Service) SetAlbumCover(ctx context.Context, u *nineten.User, id nineten.ID, body io.Reader) (*nineten.Album, error) {
 	const op = "catalog.SetAlbumCover"
-	if err := needUser(op, u); err != nil {
+	a, err := s.editableAlbum(ctx, op, u, id)
+	if err != nil {
 		return nil, err
-	}
-	a, err := s.Store.AlbumByID(ctx, id)
-	if err != nil {
-		return nil, nineten.E(op, err)
-	}
-	artist, err := s.Store.ArtistByID(ctx, a.ArtistID)
-	if err != nil {
-		return nil, nineten.E(op, err)
-	}
-	if !mayEdit(u, artist) {
-		return nil, nineten.E(op, nineten.KindPermission, "only the album's artist or an admin may change its cover")
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])

@@ -234,9 +234,9 @@ type AlbumEdit struct {
 	Genre *string
 }
 
-// UpdateAlbum edits an album; its artist's owner or an admin only.
-func (s *Service) UpdateAlbum(ctx context.Context, u *nineten.User, id nineten.ID, e AlbumEdit) (*nineten.Album, error) {
-	const op = "catalog.UpdateAlbum"
+// editableAlbum returns an album that u may change: its artist's owner
+// or an admin.
+func (s *Service) editableAlbum(ctx context.Context, op string, u *nineten.User, id nineten.ID) (*nineten.Album, error) {
 	if err := needUser(op, u); err != nil {
 		return nil, err
 	}
@@ -249,7 +249,17 @@ func (s *Service) UpdateAlbum(ctx context.Context, u *nineten.User, id nineten.I
 		return nil, nineten.E(op, err)
 	}
 	if !mayEdit(u, artist) {
-		return nil, nineten.E(op, nineten.KindPermission, "only the album's artist or an admin may edit it")
+		return nil, nineten.E(op, nineten.KindPermission, "only the album's artist or an admin may change it")
+	}
+	return a, nil
+}
+
+// UpdateAlbum edits an album; its artist's owner or an admin only.
+func (s *Service) UpdateAlbum(ctx context.Context, u *nineten.User, id nineten.ID, e AlbumEdit) (*nineten.Album, error) {
+	const op = "catalog.UpdateAlbum"
+	a, err := s.editableAlbum(ctx, op, u, id)
+	if err != nil {
+		return nil, err
 	}
 	if err := errors.Join(
 		editText(op, "the album title", &a.Title, e.Title, 200, true),

@@ -654,11 +654,16 @@ func (s *Server) myListens(w http.ResponseWriter, r *http.Request) error {
 
 // Federation.
 
-func (s *Server) federator() (nineten.Federator, error) {
-	if s.Federator == nil {
-		return nil, nineten.E("server.federator", nineten.KindUnavailable, "federation is not enabled on this node")
+// federatorFor returns the logged-in user and the node's federation.
+func (s *Server) federatorFor(r *http.Request) (*nineten.User, nineten.Federator, error) {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return nil, nil, err
 	}
-	return s.Federator, nil
+	if s.Federator == nil {
+		return nil, nil, nineten.E("server.federator", nineten.KindUnavailable, "federation is not enabled on this node")
+	}
+	return u, s.Federator, nil
 }
 
 func toFollowing(f *nineten.Following) followingJSON {
@@ -666,11 +671,7 @@ func toFollowing(f *nineten.Following) followingJSON {
 }
 
 func (s *Server) follow(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	u, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -687,11 +688,7 @@ func (s *Server) follow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listFollows(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	u, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -708,11 +705,7 @@ func (s *Server) listFollows(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) unfollow(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	u, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -728,10 +721,7 @@ func (s *Server) unfollow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) remoteCatalogue(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.requireUser(r); err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	_, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -752,11 +742,7 @@ func (s *Server) remoteCatalogue(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.requireUser(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	u, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -774,11 +760,8 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listDomainBlocks(w http.ResponseWriter, r *http.Request) error {
-	admin, err := s.requireAdmin(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	// The federation checks that admin is one.
+	admin, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -795,11 +778,8 @@ func (s *Server) listDomainBlocks(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) error {
-	admin, err := s.requireAdmin(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	// The federation checks that admin is one.
+	admin, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
@@ -816,11 +796,8 @@ func (s *Server) blockDomain(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) unblockDomain(w http.ResponseWriter, r *http.Request) error {
-	admin, err := s.requireAdmin(r)
-	if err != nil {
-		return err
-	}
-	fed, err := s.federator()
+	// The federation checks that admin is one.
+	admin, fed, err := s.federatorFor(r)
 	if err != nil {
 		return err
 	}
