@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	nineten "nineten.dev"
@@ -57,7 +58,8 @@ type node struct {
 	accounts *account.Service
 	catalog  *catalog.Service
 	listens  *listen.Service
-	runner   *jobs.Runner
+	runner   *jobs.Runner // transcodes: CPU-bound, few at once
+	delivery *jobs.Runner // federation deliveries: waiting on the network
 	server   *server.Server
 	fed      *federation.Service
 	ffmpeg   string // path of the ffmpeg the transcoder uses
@@ -88,6 +90,9 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	clock := nineten.SystemClock{}
 	n := &node{opts: o, log: log, db: db, blobs: blobs, ffmpeg: tc.FFmpegPath}
 	n.runner = &jobs.Runner{Queue: db, Clock: clock, Workers: o.Workers, Log: log.With("component", "jobs")}
+	// Deliveries get workers of their own, so a long transcode never holds
+	// up federation, nor a dead remote server the transcodes.
+	n.delivery = &jobs.Runner{Queue: db, Clock: clock, Workers: 4, Log: log.With("component", "delivery")}
 	n.accounts = &account.Service{Store: db, Clock: clock}
 	n.catalog = &catalog.Service{
 		Store: db, Blobs: blobs, Transcoder: tc, Clock: clock,
@@ -99,14 +104,12 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.fed = &federation.Service{
 		Store: db, Clock: clock, Version: version(), Log: log.With("component", "federation"),
 		Client:          safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
-		Enqueued:        n.runner.Kick,
+		Enqueued:        n.delivery.Kick,
 		AuthorizedFetch: o.AuthorizedFetch,
 	}
 	n.catalog.Changed = n.fed.TrackChanged
-	n.runner.Handlers = map[string]jobs.Handler{
-		catalog.JobProcessTrack: n.catalog.Processor(),
-		federation.JobDeliver:   n.fed.Deliverer(),
-	}
+	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
+	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer()}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
 	if o.PublicURL != "" {
 		u, err := url.Parse(strings.TrimSuffix(o.PublicURL, "/"))
@@ -174,7 +177,10 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		n.runner.Run(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { n.runner.Run(ctx) })
+		wg.Go(func() { n.delivery.Run(ctx) })
+		wg.Wait()
 	}()
 	go n.sweepLoop(ctx)
 	errc := make(chan error, 1)
