@@ -13,7 +13,8 @@ import (
 //     nor an implementation;
 //  3. implementations import the root package, their own outside library
 //     and no other implementation; the HTTP server may call use cases;
-//  4. only cmd/9ten wires implementations together.
+//  4. only cmd/9ten wires implementations together;
+//  5. internal/ helpers use only the standard library and serve everyone.
 func TestDependencyRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}|{{.Standard}}|{{join .Imports " "}}`, "./...").Output()
 	if err != nil {
@@ -36,6 +37,15 @@ func TestDependencyRules(t *testing.T) {
 		if strings.HasPrefix(pkg, mod+"/cmd/") || strings.HasPrefix(pkg, mod+"/testkit") || strings.HasPrefix(pkg, mod+"/bench") {
 			continue
 		}
+		if strings.HasPrefix(pkg, mod+"/internal/") {
+			// Small helpers anyone may use; they use nothing of ours.
+			for _, imp := range imports {
+				if !isStd(imp) {
+					t.Errorf("%s imports %s: internal helpers use only the standard library", pkg, imp)
+				}
+			}
+			continue
+		}
 		for _, imp := range imports {
 			var bad string
 			switch {
@@ -49,6 +59,7 @@ func TestDependencyRules(t *testing.T) {
 				} else if !isOurs(imp) && !isStd(imp) && !strings.HasPrefix(imp, "golang.org/x/") {
 					bad = "use cases use no outside library but golang.org/x"
 				}
+			case strings.HasPrefix(imp, mod+"/internal/"):
 			case isOurs(imp) && imp != mod:
 				if !(callsUseCases[pkg] && useCases[imp]) && !sameComponent(pkg, imp) {
 					bad = "implementations do not import each other; wire them in cmd/9ten"

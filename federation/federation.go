@@ -18,6 +18,7 @@ import (
 
 	nineten "nineten.dev"
 	"nineten.dev/federation/safehttp"
+	"nineten.dev/internal/ratelimit"
 )
 
 // Service serves the node's federation endpoints.
@@ -40,6 +41,9 @@ type Service struct {
 
 	keys   sync.Map // actor name → *Keypair
 	blocks blocklist
+	// inboxLimit paces deliveries per sending address: 300 at once, then
+	// five a second, far above what a healthy server sends.
+	inboxLimit ratelimit.Limiter
 }
 
 func (f *Service) now() time.Time {
@@ -56,6 +60,7 @@ func (f *Service) url(path string) string {
 
 // Handler serves every federation route.
 func (f *Service) Handler() http.Handler {
+	f.inboxLimit = ratelimit.Limiter{Burst: 300, Interval: 200 * time.Millisecond}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/webfinger", f.webfinger)
 	mux.HandleFunc("GET /.well-known/host-meta", f.hostMeta)

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
+	"time"
 
 	nineten "nineten.dev"
 	"nineten.dev/federation/httpsig"
@@ -47,6 +50,11 @@ func parseRef(raw json.RawMessage) ref {
 // inbox receives a delivery: the signature must verify and belong to the
 // actor the activity names.
 func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := f.allowDelivery(r); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		problem(w, r, http.StatusTooManyRequests, "too many deliveries from your address; retry later")
+		return
+	}
 	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != activityJSON && !(mt == "application/ld+json" && params["profile"] != "") {
 		problem(w, r, http.StatusUnsupportedMediaType, "deliver activities as application/activity+json")
 		return
@@ -80,6 +88,14 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+func (f *Service) allowDelivery(r *http.Request) (bool, time.Duration) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return f.inboxLimit.Allow(host, f.now())
 }
 
 // verify checks a request's HTTP signature and returns the actor that

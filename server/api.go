@@ -13,6 +13,7 @@ import (
 
 	nineten "nineten.dev"
 	"nineten.dev/catalog"
+	"nineten.dev/internal/ratelimit"
 	"nineten.dev/listen"
 )
 
@@ -34,7 +35,7 @@ type route struct {
 func (s *Server) registerAPI(mux *http.ServeMux) {
 	page := []string{"limit", "offset"}
 	// Ten tries at once, then one every six seconds, per client address.
-	auth := &limiter{burst: 10, interval: 6 * time.Second}
+	auth := &ratelimit.Limiter{Burst: 10, Interval: 6 * time.Second}
 	routes := []route{
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3 description", Tag: "meta", Status: 200, handle: s.openAPI},
 
