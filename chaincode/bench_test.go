@@ -1,0 +1,70 @@
+package chaincode
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchMonth builds a node with subscribers who paid for an opened month,
+// and their listening: perListener aggregates each, over 2,000 artists on
+// three nodes.
+func benchMonth(b *testing.B, subscribers, perListener int) (*MemState, []Aggregate) {
+	st := NewMemState()
+	r := rand.New(rand.NewPCG(1, 2))
+	var aggs []Aggregate
+	for i := range subscribers {
+		l := fmt.Sprintf("listener%06d", i)
+		if _, err := c.Deposit(st, na, l, "pay:"+l, Price); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Subscribe(st, na, l, "2025-03"); err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range r.Perm(2000)[:perListener] {
+			listens := 1 + r.Int64N(40)
+			aggs = append(aggs, agg(l, fmt.Sprintf("n%d.example/artist%04d", k%3, k), listens, listens*30+r.Int64N(listens*200)))
+		}
+	}
+	if _, err := c.OpenMonth(st, na, "2025-03"); err != nil {
+		b.Fatal(err)
+	}
+	r.Shuffle(len(aggs), func(i, j int) { aggs[i], aggs[j] = aggs[j], aggs[i] })
+	return st, aggs
+}
+
+// BenchmarkSettle settles a month on a fresh copy of the node each time
+// (copying is not timed); the figure includes writing every transaction,
+// balance and statement into the MemState.
+func BenchmarkSettle(b *testing.B) {
+	for _, size := range []struct{ subscribers, perListener int }{{1_000, 50}, {10_000, 50}} {
+		b.Run(fmt.Sprintf("%dx%d", size.subscribers, size.perListener), func(b *testing.B) {
+			base, aggs := benchMonth(b, size.subscribers, size.perListener)
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				st := base.Clone()
+				b.StartTimer()
+				res, err := c.Settle(st, na, "2025-03", aggs)
+				if err != nil || res.Paid != size.subscribers {
+					b.Fatal(res, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size.subscribers), "ns/listener")
+		})
+	}
+}
+
+// BenchmarkSplit is the split of one listener's month with 50 artists.
+func BenchmarkSplit(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var aggs []Aggregate
+	for k := range 50 {
+		aggs = append(aggs, agg("ann", fmt.Sprintf("n/a%d", k), 2, 60+r.Int64N(3)*30))
+	}
+	for b.Loop() {
+		if _, err := Split("ann", PoolShare, aggs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
