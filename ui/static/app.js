@@ -19,6 +19,7 @@ import { Upload } from './pages/upload.js';
 import { MyMusic } from './pages/my-music.js';
 import { Recent } from './pages/recent.js';
 import { Following } from './pages/following.js';
+import { RemoteCatalogue } from './pages/remote.js';
 import { Admin } from './pages/admin.js';
 import { NotFound } from './pages/not-found.js';
 
@@ -37,6 +38,7 @@ const routes = [
   ['/app/me/tracks', MyMusic],
   ['/app/me/listens', Recent],
   ['/app/following', Following],
+  ['/app/remote', RemoteCatalogue],
   ['/app/admin', Admin],
 ];
 

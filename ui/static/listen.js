@@ -6,6 +6,9 @@ import { api } from './api.js';
 import { createSigner, hexToBytes } from './hmac.js';
 import { ListenMeter } from './listen-meter.js';
 
+// The server's bar for a listen when it does not say otherwise.
+const DEFAULT_THRESHOLD_MS = 30000;
+
 export class ListenSession {
   static async open(track) {
     const s = await api.post('/api/v1/listens', { track_id: track.id });
@@ -16,7 +19,7 @@ export class ListenSession {
     this.trackId = trackId;
     this.id = session_id;
     this.sign = createSigner(hexToBytes(key));
-    this.meter = new ListenMeter(threshold_ms ?? 30000, durationMs);
+    this.meter = new ListenMeter(threshold_ms ?? DEFAULT_THRESHOLD_MS, durationMs);
     this.intervalMs = report_interval_ms || 10000;
     this.seq = 0;
     this.lastSent = null;
@@ -74,4 +77,27 @@ export class ListenSession {
     clearInterval(this.timer);
     this.timer = 0;
   }
+}
+
+// UnrecordedListen stands in for a session while a track from another
+// node plays: its listens belong to that node, and this one does not
+// report them (yet). It has no id, so media requests go out without a
+// session header; it meters what is heard, as a session does, and sends
+// nothing.
+export class UnrecordedListen {
+  constructor(track) {
+    this.trackId = track.id;
+    this.id = null;
+    this.meter = new ListenMeter(DEFAULT_THRESHOLD_MS, track.duration_ms);
+    this.lastReport = null;
+    this.onReport = () => {};
+  }
+
+  report() {
+    return Promise.resolve();
+  }
+
+  startTimer() {}
+
+  stopTimer() {}
 }

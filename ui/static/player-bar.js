@@ -22,10 +22,12 @@ export function PlayerBar() {
     <div class="player-track">
       ${track
         ? html`<${Cover} url=${track.cover_url} title=${track.title} size=${48} />
-            <div class="meta">
-              <a class="title" href=${`/app/tracks/${track.id}`}>${track.title}</a>
-              <a class="sub" href=${`/app/artists/${track.artist_id}`}>${track.artist}</a>
-            </div>`
+            ${track.remote
+              ? html`<${RemoteMeta} track=${track} />`
+              : html`<div class="meta">
+                  <a class="title" href=${`/app/tracks/${track.id}`}>${track.title}</a>
+                  <a class="sub" href=${`/app/artists/${track.artist_id}`}>${track.artist}</a>
+                </div>`}`
         : html`<span class="sub">Nothing playing</span>`}
     </div>
 
@@ -71,6 +73,19 @@ export function PlayerBar() {
   </section>`;
 }
 
+// RemoteMeta describes a track streamed from another node: it has no page
+// here, so the title opens its page there, and the artist its catalogue.
+function RemoteMeta({ track }) {
+  return html`<div class="meta">
+    ${track.page_url
+      ? html`<a class="title" href=${track.page_url} target="_blank" rel="noopener noreferrer"
+          title=${`Open on ${track.host}`}>${track.title}<span class="visually-hidden"> (opens on ${track.host} in a new tab)</span></a>`
+      : html`<span class="title">${track.title}</span>`}
+    <a class="sub" href=${track.catalogue_url}>${track.artist}</a>
+    <span class="sub remote-from" data-testid="player-remote">Streamed from ${track.host}</span>
+  </div>`;
+}
+
 function QueuePanel({ queue, index, onClose }) {
   return html`<div class="queue-panel" id="queue-panel" role="region" aria-label="Queue">
     <header>
@@ -85,7 +100,7 @@ function QueuePanel({ queue, index, onClose }) {
               <button type="button" class="queue-item" aria-current=${i === index ? 'true' : undefined}
                 onClick=${() => player.jump(i)}>
                 <span class="title">${t.title}</span>
-                <span class="sub">${t.artist} · ${formatDuration(t.duration_ms)}</span>
+                <span class="sub">${t.artist}${t.remote ? ` · ${t.host}` : ''} · ${formatDuration(t.duration_ms)}</span>
               </button>
               ${i !== index &&
               html`<button type="button" class="icon-btn" aria-label=${`Remove ${t.title} from queue`}

@@ -3,7 +3,7 @@
 // the pages) only calls its methods and renders its store.
 import { api } from './api.js';
 import { coverAt } from './format.js';
-import { ListenSession } from './listen.js';
+import { ListenSession, UnrecordedListen } from './listen.js';
 import { createStore } from './store.js';
 
 const SESSION_HEADER = 'X-Listen-Session';
@@ -20,7 +20,10 @@ let hlsModule;
 let HlsClass = null;
 const loadHls = () => (hlsModule ??= import('hls.js').then((m) => (HlsClass = m.default)));
 
-const playable = (t) => t.status === 'ready' && !!(t.hls_opus_url || t.hls_aac_url || t.hls_url);
+// Tracks of this node play once transcoded; a remote track (from another
+// node's catalogue, see federation.js) has only the hls_url of its master
+// playlist on that node.
+const playable = (t) => (t.remote || t.status === 'ready') && !!(t.hls_opus_url || t.hls_aac_url || t.hls_url);
 
 // playlistFor picks the Opus rendition where Media Source Extensions can
 // decode Opus in MP4 (smaller for the same quality) and AAC elsewhere.
@@ -30,10 +33,14 @@ function playlistFor(track) {
   return (opus && track.hls_opus_url) || track.hls_aac_url || track.hls_url;
 }
 
-function describeHlsError(data) {
+// describeHlsError explains a fatal stream error; for a remote track it
+// names the node the stream comes from.
+function describeHlsError(data, track) {
   const code = data.response?.code;
-  if (code === 401 || code === 403) return 'The server refused the stream. Try playing the track again.';
-  const what = data.type === 'networkError' ? 'Network error while streaming' : 'Playback error';
+  const server = track?.remote ? track.host : 'The server';
+  if (code === 401 || code === 403) return `${server} refused the stream. Try playing the track again.`;
+  let what = 'Playback error';
+  if (data.type === 'networkError') what = track?.remote ? `Network error while streaming from ${track.host}` : 'Network error while streaming';
   return `${what} (${data.details}${code ? `, HTTP ${code}` : ''}).`;
 }
 
@@ -198,7 +205,9 @@ export class Player {
     // The listen session is opened while the stream starts loading: every
     // request waits for the session id (xhrSetup may return a promise), so
     // none goes out without it, and the first sound comes a round trip sooner.
-    const opening = ListenSession.open(track);
+    // A remote track's listens belong to its node: it gets no session here,
+    // and its requests no session header (so no CORS preflights either).
+    const opening = track.remote ? Promise.resolve(new UnrecordedListen(track)) : ListenSession.open(track);
     opening.catch(() => {}); // reported below, once
     try {
       const Hls =
@@ -231,7 +240,8 @@ export class Player {
   }
 
   // createHls makes an engine whose every request carries the listen
-  // session given later through hls.useSession(promise of the id).
+  // session given later through hls.useSession(promise of the id), or no
+  // session header when the id is null (a remote track).
   createHls(Hls) {
     let session;
     const ready = new Promise((resolve) => (session = resolve));
@@ -252,7 +262,7 @@ export class Player {
       async xhrSetup(xhr, requestUrl) {
         const id = await ready; // resolves with the session id once it is known
         xhr.open('GET', requestUrl, true);
-        xhr.setRequestHeader(SESSION_HEADER, id);
+        if (id) xhr.setRequestHeader(SESSION_HEADER, id);
       },
     });
     hls.useSession = (sessionId) => session(sessionId);
@@ -266,7 +276,7 @@ export class Player {
         hls.recoverMediaError();
         return;
       }
-      this.fail(describeHlsError(data));
+      this.fail(describeHlsError(data, this.current()));
     });
     return hls;
   }
@@ -287,7 +297,7 @@ export class Player {
       // the node stamps the session into every URI of the playlists instead.
       sessionId.then((id) => {
         if (generation !== this.generation) return;
-        this.audio.src = `${url}?ls=${encodeURIComponent(id)}`;
+        this.audio.src = id ? `${url}?ls=${encodeURIComponent(id)}` : url;
         if (startPosition > 0) this.audio.currentTime = startPosition;
         this.resume();
       }, () => {}); // start() reports a failed session

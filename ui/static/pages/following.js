@@ -8,6 +8,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useInterval, useTitle } from '../hooks.js';
 import { Empty, ErrorBox, Guard, Status, initials } from '../components.js';
+import { Handle, catalogueHref, handleOf, hostOf, webURL } from '../federation.js';
 import { formatDate } from '../format.js';
 
 const POLL_MS = 2000;
@@ -19,35 +20,6 @@ export function Following() {
     <h1>Following</h1>
     <${Guard}><${Federation} /></${Guard}>
   </div>`;
-}
-
-// webURL returns url when it is an http(s) address, and otherwise null:
-// a remote server could send javascript: or data: URLs.
-function webURL(url) {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u : null;
-  } catch {
-    return null;
-  }
-}
-
-// handleOf shows an actor as @name@host, or by its address when the
-// server has not (yet) described it.
-function handleOf(actor) {
-  if (actor.handle) return actor.handle.startsWith('@') ? actor.handle : `@${actor.handle}`;
-  return actor.id || 'unknown actor';
-}
-
-const hostOf = (actor) => webURL(actor.id)?.host || '';
-
-// Handle prints @name@host with a line-break opportunity before the host,
-// so a long handle wraps there on a narrow screen.
-function Handle({ actor }) {
-  const handle = handleOf(actor);
-  const at = handle.lastIndexOf('@');
-  if (at <= 0) return handle;
-  return html`${handle.slice(0, at)}<wbr />${handle.slice(at)}`;
 }
 
 function Federation() {
@@ -163,8 +135,12 @@ function FollowList({ items, onUnfollowed }) {
             </span>
             <span class="sub"><${Handle} actor=${f.actor} /> · ${pending ? 'asked' : 'since'} ${formatDate(f.since)}</span>
           </div>
-          <button type="button" class="btn small" data-testid="unfollow" aria-label=${`Unfollow ${handle}`}
-            disabled=${busy === f.id} onClick=${() => unfollow(f)}>${busy === f.id ? 'Unfollowing…' : 'Unfollow'}</button>
+          <div class="row-actions">
+            <a class="btn small" data-testid="browse-catalogue" href=${catalogueHref(f.actor)}
+              aria-label=${`Browse catalogue of ${handle}`}>Browse catalogue</a>
+            <button type="button" class="btn small" data-testid="unfollow" aria-label=${`Unfollow ${handle}`}
+              disabled=${busy === f.id} onClick=${() => unfollow(f)}>${busy === f.id ? 'Unfollowing…' : 'Unfollow'}</button>
+          </div>
         </li>`;
       })}
     </ul>`;
