@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	nineten "nineten.dev"
@@ -73,28 +75,61 @@ func (d Deliverer) Run(ctx context.Context, job *nineten.Job, _ func(int)) error
 	if err != nil {
 		return nineten.E(op, nineten.KindInvalid, "the sender is gone", err)
 	}
+	key := httpsig.Key{ID: iri + "#main-key", Private: k.RSA}
+	// Draft-cavage first: every fediverse server reads it. A server that
+	// answers 400/401 may accept only RFC 9421: knock again with that
+	// (as Mastodon does), and remember the host's preference.
+	host := hostOf(in.Inbox)
+	_, rfcFirst := d.rfc9421Hosts.Load(host)
+	status, msg, err := d.post(ctx, in, key, rfcFirst)
+	if err == nil && !rfcFirst && (status == http.StatusUnauthorized || status == http.StatusBadRequest) {
+		if status, msg, err = d.post(ctx, in, key, true); err == nil && status < 300 {
+			d.rfc9421Hosts.Store(host, true)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case status < 300:
+		return nil
+	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
+		return fmt.Errorf("%s answered %d: %s", in.Inbox, status, msg)
+	}
+	// The server refuses this activity: sending it again will not help.
+	return nineten.E(op, nineten.KindInvalid, fmt.Sprintf("%s refused the delivery with %d: %s", in.Inbox, status, msg))
+}
+
+// post sends one signed delivery and returns the status and the start of
+// the answer.
+func (d Deliverer) post(ctx context.Context, in delivery, key httpsig.Key, rfc9421 bool) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.Inbox, bytes.NewReader(in.Activity))
 	if err != nil {
-		return nineten.E(op, nineten.KindInvalid, err)
+		return 0, nil, nineten.E("federation.Deliver", nineten.KindInvalid, err)
 	}
 	req.Header.Set("Content-Type", activityJSON)
-	if err := httpsig.SignCavage(req, in.Activity, httpsig.Key{ID: iri + "#main-key", Private: k.RSA}, d.now()); err != nil {
-		return err
+	sign := httpsig.SignCavage
+	if rfc9421 {
+		sign = httpsig.SignRFC9421
+	}
+	if err := sign(req, in.Activity, key, d.now()); err != nil {
+		return 0, nil, err
 	}
 	resp, err := d.Client.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	switch {
-	case resp.StatusCode < 300:
-		return nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-		return fmt.Errorf("%s answered %d: %s", in.Inbox, resp.StatusCode, msg)
+	return resp.StatusCode, msg, nil
+}
+
+func hostOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
 	}
-	// The server refuses this activity: sending it again will not help.
-	return nineten.E(op, nineten.KindInvalid, fmt.Sprintf("%s refused the delivery with %d: %s", in.Inbox, resp.StatusCode, msg))
+	return strings.ToLower(u.Host)
 }
 
 // GiveUp logs a delivery that will not be retried.

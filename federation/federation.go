@@ -41,6 +41,8 @@ type Service struct {
 
 	keys   sync.Map // actor name → *Keypair
 	blocks blocklist
+	// rfc9421Hosts remembers servers that took only RFC 9421 signatures.
+	rfc9421Hosts sync.Map
 	// inboxLimit paces deliveries per sending address: 300 at once, then
 	// five a second, far above what a healthy server sends.
 	inboxLimit ratelimit.Limiter
