@@ -33,7 +33,9 @@ type Service struct {
 	// Changed is called when a track becomes playable, its tags change, or
 	// it is withdrawn (deleted or hidden): to tell the artist's followers.
 	Changed func(ctx context.Context, t *nineten.Track, c nineten.TrackChange)
-	Log     *slog.Logger
+	// ArtistChanged is called after an artist profile was edited.
+	ArtistChanged func(ctx context.Context, a *nineten.Artist)
+	Log           *slog.Logger
 }
 
 // DefaultMaxUpload is the default size limit of one uploaded file.
@@ -210,6 +212,9 @@ func (s *Service) UpdateArtist(ctx context.Context, u *nineten.User, id nineten.
 	}
 	if err := s.Store.UpdateArtist(ctx, a); err != nil {
 		return nil, nineten.E(op, err)
+	}
+	if s.ArtistChanged != nil {
+		s.ArtistChanged(ctx, a)
 	}
 	return a, nil
 }

@@ -84,6 +84,16 @@ func TestTwoNodesFollowAndPublish(t *testing.T) {
 		t.Errorf("feed item %+v", it)
 	}
 
+	// A profile edit on B reaches A: the follow shows the new name.
+	var artists struct{ Artists []struct{ ID int64 } }
+	artist.must(artist.json("GET", "/api/v1/me", nil), 200, &artists)
+	artist.must(artist.json("PATCH", fmt.Sprintf("/api/v1/artists/%d", artists.Artists[0].ID), map[string]string{"name": "Bo Band (Live)"}), 200, nil)
+	eventually(t, 30*time.Second, "the new artist name reaching A", func() bool {
+		var list struct{ Items []following }
+		listener.must(listener.json("GET", "/api/v1/follows", nil), 200, &list)
+		return len(list.Items) == 1 && list.Items[0].Actor.Name == "Bo Band (Live)"
+	})
+
 	// A's listener browses B's catalogue and can stream it from B.
 	var cat struct {
 		Actor  struct{ Handle string }

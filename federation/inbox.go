@@ -214,6 +214,11 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 		if obj.ID == "" || act.ID == "" || !sameHost(act.ID, act.Actor) || act.Type != "Announce" && !sameHost(obj.ID, act.Actor) {
 			return nineten.E(op, nineten.KindInvalid, "the activity or its object is not on the actor's host")
 		}
+		if act.Type == "Update" && obj.ID == act.Actor {
+			// A profile edit: refetch the actor rather than trust the copy.
+			_, err := f.RemoteActor(ctx, act.Actor, true)
+			return err
+		}
 		if act.Type == "Delete" {
 			return f.Store.DeleteReceived(ctx, act.Actor, obj.ID)
 		}

@@ -61,23 +61,9 @@ func (f *Service) trackChanged(ctx context.Context, t *nineten.Track, c nineten.
 	if err != nil {
 		return err
 	}
-	followers, err := f.Store.Follows(ctx, artistActorName(a), true)
-	if err != nil || len(followers) == 0 {
+	inboxes, err := f.followerInboxes(ctx, artistActorName(a))
+	if err != nil || len(inboxes) == 0 {
 		return err
-	}
-	var inboxes []string
-	for _, fw := range followers {
-		r, err := f.RemoteActor(ctx, fw.Remote, false)
-		if err != nil {
-			f.Log.WarnContext(ctx, "a follower's actor is unreachable", "actor", fw.Remote, "err", err)
-			continue
-		}
-		// One delivery per server when it has a shared inbox.
-		inbox := r.SharedInbox
-		if inbox == "" {
-			inbox = r.Inbox
-		}
-		inboxes = append(inboxes, inbox)
 	}
 	n := f.note(t, a)
 	act := map[string]any{
@@ -93,6 +79,29 @@ func (f *Service) trackChanged(ctx context.Context, t *nineten.Track, c nineten.
 		act["object"] = map[string]any{"id": n["id"], "type": "Tombstone"}
 	}
 	return f.deliver(ctx, artistActorName(a), act, inboxes...)
+}
+
+// followerInboxes lists where a local actor's followers receive
+// deliveries: one shared inbox per server where it has one.
+func (f *Service) followerInboxes(ctx context.Context, local string) ([]string, error) {
+	followers, err := f.Store.Follows(ctx, local, true)
+	if err != nil {
+		return nil, err
+	}
+	var inboxes []string
+	for _, fw := range followers {
+		r, err := f.RemoteActor(ctx, fw.Remote, false)
+		if err != nil {
+			f.Log.WarnContext(ctx, "a follower's actor is unreachable", "actor", fw.Remote, "err", err)
+			continue
+		}
+		inbox := r.SharedInbox
+		if inbox == "" {
+			inbox = r.Inbox
+		}
+		inboxes = append(inboxes, inbox)
+	}
+	return inboxes, nil
 }
 
 // trackNote serves the Note of a track, so servers can fetch what they
@@ -112,4 +121,31 @@ func (f *Service) trackNote(w http.ResponseWriter, r *http.Request) {
 	n := f.note(t, a)
 	n["@context"] = contexts
 	writeActivity(w, n)
+}
+
+// ArtistChanged sends the edited profile (an Update of the actor) to the
+// artist's followers, so their servers show the new name and bio.
+func (f *Service) ArtistChanged(ctx context.Context, a *nineten.Artist) {
+	if err := f.artistChanged(ctx, a); err != nil {
+		f.Log.WarnContext(ctx, "telling followers about a profile change failed", "artist", a.ID, "err", err)
+	}
+}
+
+func (f *Service) artistChanged(ctx context.Context, a *nineten.Artist) error {
+	inboxes, err := f.followerInboxes(ctx, artistActorName(a))
+	if err != nil || len(inboxes) == 0 {
+		return err
+	}
+	k, err := f.Keys(ctx, artistActorName(a))
+	if err != nil {
+		return err
+	}
+	id := f.url("/artists/" + a.Slug)
+	doc := f.actorDoc(id, "Person", "artist", a.Slug, a.Name, a.Bio, f.url(fmt.Sprintf("/app/artists/%d", a.ID)), a.CreatedAt, k)
+	delete(doc, "@context")
+	update := map[string]any{
+		"@context": contexts, "id": fmt.Sprintf("%s#updates/%d", id, f.now().UnixMilli()), "type": "Update",
+		"actor": id, "to": []string{public}, "object": doc,
+	}
+	return f.deliver(ctx, artistActorName(a), update, inboxes...)
 }

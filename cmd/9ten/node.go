@@ -108,6 +108,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		AuthorizedFetch: o.AuthorizedFetch,
 	}
 	n.catalog.Changed = n.fed.TrackChanged
+	n.catalog.ArtistChanged = n.fed.ArtistChanged
 	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
 	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer()}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
