@@ -31,6 +31,7 @@ type Store interface {
 	JobQueue
 	KeyStore
 	FederationStore
+	LedgerStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
@@ -202,6 +203,57 @@ type KeyStore interface {
 	// CreateActorKeys stores keys; KindConflict when the actor has some,
 	// so that two processes racing to make them agree on the first.
 	CreateActorKeys(ctx context.Context, k *ActorKeys) error
+}
+
+// LedgerEntry is one record of the embedded ledger's transaction log: one
+// invocation of the payout contract that changed its state. Entries are
+// numbered 1, 2, 3… and chained: each names the hash of the one before, and
+// the ledger signs each hash, so a changed, removed or reordered entry
+// breaks the chain or a signature. The ledger (ledger/embedded) defines the
+// encodings and the hash; a store keeps the fields as it is given them.
+type LedgerEntry struct {
+	Seq    int64
+	Prev   []byte // hash of entry Seq-1; 32 zero bytes for entry 1
+	Op     string // the contract operation, e.g. "deposit", "settle"
+	Args   []byte // JSON of the operation's inputs
+	Writes []byte // canonical JSON of the state writes it made
+	Events []byte // JSON of the events it emitted
+	Hash   []byte // SHA-256 over the canonical encoding of the fields above, Signer and At
+	Signer string // id of the key that signed Hash
+	Sig    []byte // Ed25519 signature of Hash
+	At     time.Time
+}
+
+// LedgerWrite is one key the contract set in one invocation. Values are
+// never nil; the contract never deletes a key.
+type LedgerWrite struct {
+	Key   string
+	Value []byte
+}
+
+// LedgerStore keeps the embedded ledger: the contract's world state (a
+// key-value map ordered by key bytes) and the append-only log of the
+// invocations that made it. There is no way to change or remove an entry.
+type LedgerStore interface {
+	// LedgerGet returns the value of key, or nil, nil when it has none.
+	LedgerGet(ctx context.Context, key string) ([]byte, error)
+	// LedgerRange calls fn for every key in [start, end) in byte order; an
+	// empty end means no upper bound. An error of fn stops the iteration and
+	// is returned as it is.
+	LedgerRange(ctx context.Context, start, end string, fn func(key string, value []byte) error) error
+	// LedgerCommit appends entry to the log and applies writes to the state
+	// in one transaction: after a failure (or a crash) neither is there.
+	// The entry must be the next one: Seq one more than the head's and Prev
+	// the head's hash (32 zero bytes for entry 1), or it fails with
+	// KindConflict; so a second writer racing for the same place loses
+	// instead of forking the chain. An empty key is KindInvalid.
+	LedgerCommit(ctx context.Context, entry LedgerEntry, writes []LedgerWrite) error
+	// LedgerEntries calls fn for every entry from fromSeq on, in order of
+	// Seq. An error of fn stops the iteration and is returned as it is.
+	LedgerEntries(ctx context.Context, fromSeq int64, fn func(LedgerEntry) error) error
+	// LedgerHead returns the last entry's Seq and Hash, or 0, nil when the
+	// log is empty.
+	LedgerHead(ctx context.Context) (seq int64, hash []byte, err error)
 }
 
 // RemoteActor is what the node knows of an actor on another server.
@@ -438,7 +490,8 @@ const WaveformPeaks = 1000
 
 // HLSOutput describes what the transcoder wrote to its output directory:
 // master playlists ("master.m3u8" with every rendition, plus "opus.m3u8"
-// and "aac.m3u8" with one codec each) and a directory per rendition, and
+// and "aac.m3u8" with one codec each), a directory per rendition and a
+// short MP3 preview ("preview.mp3", for servers that show attachments), and
 // the waveform it measured on the way.
 type HLSOutput struct {
 	Renditions []Rendition
