@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,5 +66,10 @@ func TestKillDuringTranscodeResumes(t *testing.T) {
 		if entries, _ := os.ReadDir(filepath.Join(node.Data, sub)); len(entries) != 0 {
 			t.Errorf("%s holds leftovers after the job finished: %v", sub, entries)
 		}
+	}
+	// The preview for microblogging servers is the first 30 s, as MP3.
+	preview := artist.do("GET", fmt.Sprintf("/media/tracks/%d/hls/preview.mp3", tr.ID), nil, nil)
+	if preview.Header.Get("Content-Type") != "audio/mpeg" || len(preview.Body) < 400_000 || len(preview.Body) > 560_000 {
+		t.Errorf("preview: %q, %d bytes (30 s at 128 kb/s is about 480 kB)", preview.Header.Get("Content-Type"), len(preview.Body))
 	}
 }

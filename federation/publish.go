@@ -16,6 +16,9 @@ var mastodonAudio = map[string]bool{"audio/mpeg": true, "audio/ogg": true, "audi
 
 const maxAttachment = 40 << 20
 
+// previewMS is how long the MP3 preview the transcoder writes lasts at most.
+const previewMS = 30_000
+
 // note renders a track as the Note that microblogging servers show: text
 // with a link, and the audio as an attachment they can play. 9ten peers
 // follow its track property to the Audio object.
@@ -35,16 +38,19 @@ func (f *Service) note(t *nineten.Track, a *nineten.Artist) map[string]any {
 		"sensitive":    false,
 		"track":        f.url(fmt.Sprintf("/tracks/%d", t.ID)),
 	}
-	if mastodonAudio[t.Original.MIMEType] && t.Original.Size <= maxAttachment {
-		att := map[string]any{
-			"type": "Audio", "mediaType": t.Original.MIMEType, "name": t.Title + " by " + a.Name,
-			"url": f.url(fmt.Sprintf("/media/tracks/%d/original", t.ID)), "duration": duration(t.DurationMS),
-		}
-		if t.CoverKey != "" {
-			att["icon"] = map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": f.url(fmt.Sprintf("/media/tracks/%d/cover-600.jpg", t.ID))}
-		}
-		n["attachment"] = []any{att}
+	// The whole track when those servers can take it, else the preview.
+	att := map[string]any{
+		"type": "Audio", "mediaType": "audio/mpeg", "name": t.Title + " by " + a.Name + " (preview)",
+		"url": f.url(fmt.Sprintf("/media/tracks/%d/hls/preview.mp3", t.ID)), "duration": duration(min(t.DurationMS, previewMS)),
 	}
+	if mastodonAudio[t.Original.MIMEType] && t.Original.Size <= maxAttachment {
+		att["mediaType"], att["name"] = t.Original.MIMEType, t.Title+" by "+a.Name
+		att["url"], att["duration"] = f.url(fmt.Sprintf("/media/tracks/%d/original", t.ID)), duration(t.DurationMS)
+	}
+	if t.CoverKey != "" {
+		att["icon"] = map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": f.url(fmt.Sprintf("/media/tracks/%d/cover-600.jpg", t.ID))}
+	}
+	n["attachment"] = []any{att}
 	return n
 }
 

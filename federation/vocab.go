@@ -111,6 +111,7 @@ func (f *Service) trackObject(t *nineten.Track, artist *nineten.Artist) map[stri
 			map[string]any{"type": "Link", "mediaType": "text/html", "href": f.url(fmt.Sprintf("/app/tracks/%d", t.ID))},
 			map[string]any{"type": "Link", "mediaType": "application/vnd.apple.mpegurl", "href": media + "/hls/master.m3u8"},
 			map[string]any{"type": "Link", "mediaType": t.Original.MIMEType, "href": media + "/original", "size": t.Original.Size},
+			map[string]any{"type": "Link", "mediaType": "audio/mpeg", "name": "preview", "href": media + "/hls/preview.mp3"},
 		},
 		"waveform": media + "/waveform.json",
 	}

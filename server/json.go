@@ -97,6 +97,7 @@ type trackJSON struct {
 	HLSOpusURL  string       `json:"hls_opus_url"`
 	HLSAACURL   string       `json:"hls_aac_url"`
 	OriginalURL string       `json:"original_url"`
+	PreviewURL  string       `json:"preview_url"`
 	WaveformURL string       `json:"waveform_url"`
 	CreatedAt   time.Time    `json:"created_at"`
 	Original    originalJSON `json:"original"`
@@ -110,7 +111,7 @@ func toTrack(t *nineten.Track) trackJSON {
 		TrackNumber: t.TrackNumber, Year: t.Year, Genre: t.Genre, DurationMS: t.DurationMS,
 		Status: string(t.Status), Error: t.Error, Hidden: t.Hidden, PlayCount: t.PlayCount,
 		HLSURL: base + "/hls/master.m3u8", HLSOpusURL: base + "/hls/opus.m3u8", HLSAACURL: base + "/hls/aac.m3u8",
-		OriginalURL: base + "/original", WaveformURL: base + "/waveform.json", CreatedAt: t.CreatedAt,
+		OriginalURL: base + "/original", PreviewURL: base + "/hls/preview.mp3", WaveformURL: base + "/waveform.json", CreatedAt: t.CreatedAt,
 		Original: originalJSON{t.Original.Filename, t.Original.MIMEType, t.Original.Size, t.Original.Format, t.Original.Codec, t.Original.SHA256},
 	}
 	if t.AlbumID != 0 {

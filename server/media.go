@@ -17,12 +17,13 @@ import (
 
 // isMediaFile lists the files of a track that may be served, so a request
 // can never name anything else in the blob store: hls/{master,opus,aac}.m3u8,
+// hls/preview.mp3,
 // hls/<rendition>/{index.m3u8,init.mp4,seg<N>.m4s}, waveform.json,
 // cover-600.jpg, cover-200.jpg and original. (Written out rather than as a
 // regular expression: it runs on every segment request.)
 func isMediaFile(file string) bool {
 	switch file {
-	case "hls/master.m3u8", "hls/opus.m3u8", "hls/aac.m3u8", "waveform.json", "cover-600.jpg", "cover-200.jpg", "original":
+	case "hls/master.m3u8", "hls/opus.m3u8", "hls/aac.m3u8", "hls/preview.mp3", "waveform.json", "cover-600.jpg", "cover-200.jpg", "original":
 		return true
 	}
 	rest, ok := strings.CutPrefix(file, "hls/")
@@ -275,6 +276,8 @@ func mediaType(file string) string {
 		return "application/json"
 	case ".jpg":
 		return "image/jpeg"
+	case ".mp3":
+		return "audio/mpeg"
 	}
 	return "application/octet-stream"
 }

@@ -4,7 +4,7 @@ import "testing"
 
 func TestIsMediaFile(t *testing.T) {
 	for file, want := range map[string]bool{
-		"hls/master.m3u8": true, "hls/opus.m3u8": true, "hls/aac.m3u8": true,
+		"hls/master.m3u8": true, "hls/preview.mp3": true, "hls/opus.m3u8": true, "hls/aac.m3u8": true,
 		"hls/opus128/index.m3u8": true, "hls/aac96/init.mp4": true, "hls/opus64/seg0.m4s": true,
 		"hls/aac192/seg123456.m4s": true, "waveform.json": true, "cover-600.jpg": true,
 		"cover-200.jpg": true, "original": true,

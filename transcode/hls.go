@@ -16,6 +16,10 @@ import (
 	nineten "nineten.dev"
 )
 
+// PreviewSeconds is the length of the MP3 preview HLS writes beside the
+// renditions (as "preview.mp3").
+const PreviewSeconds = 30
+
 // renditions is the ladder every track is streamed in, in the order
 // HLSOutput lists it. Opus sounds better per bit; AAC is there for the
 // players (older Safari) that cannot play Opus in fMP4.
@@ -161,6 +165,11 @@ func (f *FFmpeg) hlsArgs(src, outDir string, channels int) []string {
 			"-hls_segment_filename", filepath.Join(strings.ReplaceAll(dir, "%", "%%"), "seg%d.m4s"),
 			filepath.Join(dir, "index.m3u8"))
 	}
+	// A 30-second MP3 preview from the same decode: what microblogging
+	// servers (Mastodon, GoToSocial) can play as an attachment whatever
+	// the original's format or size.
+	args = append(args, "-map", "0:a:0", "-map_metadata", "-1", "-t", strconv.Itoa(PreviewSeconds),
+		"-c:a", "libmp3lame", "-b:a", "128k", "-ar", "44100", "-ac", "2", filepath.Join(outDir, "preview.mp3"))
 	// Every channel is kept for the waveform rather than mixed into one: a
 	// mixdown would halve the peaks of an instrument panned hard to one side.
 	return append(args, "-map", "0:a:0", "-ac", strconv.Itoa(channels),

@@ -75,7 +75,7 @@ func (f *FFmpeg) Check(ctx context.Context) error {
 	if err != nil {
 		return nineten.E(op, nineten.KindUnavailable, "ffmpeg cannot run; "+installHint, err)
 	}
-	for _, name := range []string{"libopus", "aac"} {
+	for _, name := range []string{"libopus", "aac", "libmp3lame"} {
 		if !hasEncoder(encoders, name) {
 			return nineten.E(op, nineten.KindUnavailable,
 				fmt.Sprintf("the ffmpeg at %s has no %s encoder; %s", f.FFmpegPath, name, installHint))

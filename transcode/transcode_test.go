@@ -255,6 +255,14 @@ func TestHLS(t *testing.T) {
 			checkMaster(t, out, "master.m3u8", hls.Renditions)
 			checkMaster(t, out, "opus.m3u8", hls.Renditions[:2])
 			checkMaster(t, out, "aac.m3u8", hls.Renditions[2:])
+			preview := filepath.Join(out, "preview.mp3")
+			pp, err := f.Probe(t.Context(), preview)
+			if err != nil || pp.Codec != "mp3" {
+				t.Fatalf("preview: %+v, %v", pp, err)
+			}
+			if want := min(probe.DurationMS, transcode.PreviewSeconds*1000); pp.DurationMS < want-150 || pp.DurationMS > want+150 {
+				t.Errorf("preview lasts %d ms, want %d", pp.DurationMS, want)
+			}
 
 			if len(progress) == 0 {
 				t.Fatal("progress was never reported")
