@@ -183,6 +183,26 @@ type ListenStore interface {
 	// RecentListens lists a listener's verified listens, newest first,
 	// each with its track.
 	RecentListens(ctx context.Context, userID ID, limit int) ([]Listen, error)
+	// ListeningTotals sums verified listens of logged-in listeners that
+	// started in [q.From, q.To) and lasted at least q.MinHeardMS, per
+	// listener and artist, and calls fn for each in order of user, then
+	// artist. It streams: a month of a large node does not fit in memory.
+	ListeningTotals(ctx context.Context, q TotalsQuery, fn func(ListenerArtistTotal) error) error
+}
+
+// TotalsQuery selects the listens ListeningTotals sums.
+type TotalsQuery struct {
+	From, To   time.Time
+	MinHeardMS int64
+	UserID     ID // only this listener's, when not zero
+}
+
+// ListenerArtistTotal is one listener's listening to one artist.
+type ListenerArtistTotal struct {
+	UserID   ID
+	ArtistID ID
+	Listens  int64
+	HeardMS  int64
 }
 
 // ActorKeys are the signing keys of one federated actor: an RSA key for

@@ -15,6 +15,7 @@ import (
 	"nineten.dev/catalog"
 	"nineten.dev/internal/ratelimit"
 	"nineten.dev/listen"
+	"nineten.dev/subscription"
 )
 
 // route is one API endpoint: how it is served and how it is documented.
@@ -68,6 +69,15 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 
 		{Method: "POST", Path: "/api/v1/listens", Summary: "Start a playback session of a track", Tag: "listens", Body: listenStart{}, Status: 201, Resp: listen.Started{}, handle: s.startListen},
 		{Method: "POST", Path: "/api/v1/listens/{session}/progress", Summary: "Report playback progress (signed with the session key)", Tag: "listens", Body: listen.Report{}, Status: 200, Resp: listen.Outcome{}, handle: s.listenProgress},
+
+		{Method: "GET", Path: "/api/v1/me/money", Summary: "Your balance, subscription and payment history (amounts in micro-USD)", Tag: "money", Auth: "user", Status: 200, Resp: moneyOverviewJSON{}, handle: s.moneyOverview},
+		{Method: "PUT", Path: "/api/v1/me/subscription", Summary: "Subscribe: $10 from your balance for this month, renewed monthly", Tag: "money", Auth: "user", Status: 200, Resp: subscriptionJSON{}, handle: s.subscribe},
+		{Method: "DELETE", Path: "/api/v1/me/subscription", Summary: "Cancel renewal (paid months still count)", Tag: "money", Auth: "user", Status: 200, Resp: subscriptionJSON{}, handle: s.unsubscribe},
+		{Method: "POST", Path: "/api/v1/me/deposits/simulated", Summary: "Add pretend money (demo nodes only)", Tag: "money", Auth: "user", Body: depositInput{}, Status: 201, Resp: moneyTxJSON{}, handle: s.simulatedDeposit},
+		{Method: "GET", Path: "/api/v1/me/money/{period}", Summary: "Where your money went in a month (YYYY-MM)", Tag: "money", Auth: "user", Status: 200, Resp: subscription.Month{}, handle: s.moneyWent},
+		{Method: "GET", Path: "/api/v1/me/earnings", Summary: "What your artist profiles earned, per month", Tag: "money", Auth: "user", Status: 200, Resp: earningsJSON{}, handle: s.earnings},
+		{Method: "GET", Path: "/api/v1/admin/money", Summary: "The operator's share and the current month", Tag: "admin", Auth: "admin", Status: 200, Resp: adminMoneyJSON{}, handle: s.adminMoney},
+		{Method: "POST", Path: "/api/v1/admin/settlements", Summary: "Settle a month, or preview it with dry_run", Tag: "admin", Auth: "admin", Body: settleInput{}, Status: 200, Resp: settlementJSON{}, handle: s.adminSettle},
 
 		{Method: "GET", Path: "/api/v1/follows", Summary: "Whom you follow on other servers", Tag: "federation", Auth: "user", Status: 200, Resp: followingList{}, handle: s.listFollows},
 		{Method: "POST", Path: "/api/v1/follows", Summary: "Follow @name@host on another server", Tag: "federation", Auth: "user", Body: followInput{}, Status: 201, Resp: followingJSON{}, handle: s.follow},

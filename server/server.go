@@ -18,6 +18,8 @@ import (
 	"nineten.dev/account"
 	"nineten.dev/catalog"
 	"nineten.dev/listen"
+	"nineten.dev/payout"
+	"nineten.dev/subscription"
 )
 
 // Server serves one node over HTTP.
@@ -25,9 +27,13 @@ type Server struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Listens  *listen.Service
-	Store    nineten.Store
-	Blobs    nineten.BlobStore
-	Log      *slog.Logger
+	// Subscriptions and Payouts are the money: a listener's balance and
+	// subscription, the month's settlement.
+	Subscriptions *subscription.Service
+	Payouts       *payout.Service
+	Store         nineten.Store
+	Blobs         nineten.BlobStore
+	Log           *slog.Logger
 	// UI serves the web app's assets under /ui/ and Index its pages.
 	UI, Index http.Handler
 	// Federation serves ActivityPub and discovery under FederationPaths.

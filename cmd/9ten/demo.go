@@ -50,6 +50,7 @@ func demoCmd() *cobra.Command {
 	nodeFlags(cmd, &o)
 	setDefault(cmd, "data", "./demo-data")
 	setDefault(cmd, "admin-password", demoAdminPassword)
+	setDefault(cmd, "simulated-payments", "true")
 	// Two workers transcode the demo catalogue in about half the time.
 	setDefault(cmd, "workers", "2")
 	return cmd

@@ -50,6 +50,8 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.BoolVar(&o.AuthorizedFetch, "authorized-fetch", false, "require signed requests for ActivityPub documents (like Mastodon's secure mode)")
 	f.BoolVar(&o.DevFederation, "dev-federation", false, "federate with nodes on loopback over plain http (development and tests only)")
+	f.BoolVar(&o.SimulatedPayments, "simulated-payments", false, "let listeners add pretend money (demo nodes; labelled as such in the UI)")
+	f.IntVar(&o.SettleDay, "settle-day", 20, "day of the month on which the month before is paid out to artists (1–25)")
 	f.DurationVar(&o.ListenThreshold, "listen-threshold", 0, "listening time that makes a verified listen (default 30s; tests only)")
 	_ = f.MarkHidden("listen-threshold")
 	cmd.Long += "\n\nEvery flag can also be set by an environment variable NINETEN_<FLAG> (e.g. NINETEN_DATA,\n" +

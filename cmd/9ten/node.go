@@ -24,9 +24,12 @@ import (
 	"nineten.dev/federation"
 	"nineten.dev/federation/safehttp"
 	"nineten.dev/jobs"
+	"nineten.dev/ledger/embedded"
 	"nineten.dev/listen"
+	"nineten.dev/payout"
 	"nineten.dev/server"
 	"nineten.dev/sqlstore"
+	"nineten.dev/subscription"
 	"nineten.dev/transcode"
 	"nineten.dev/ui"
 )
@@ -46,6 +49,9 @@ type options struct {
 	PublicURL       string
 	DevFederation   bool
 	AuthorizedFetch bool
+	// SimulatedPayments lets listeners deposit pretend money (demo nodes).
+	SimulatedPayments bool
+	SettleDay         int
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -58,6 +64,9 @@ type node struct {
 	accounts *account.Service
 	catalog  *catalog.Service
 	listens  *listen.Service
+	ledger   *embedded.Contract
+	subs     *subscription.Service
+	payouts  *payout.Service
 	runner   *jobs.Runner // transcodes: CPU-bound, few at once
 	delivery *jobs.Runner // federation deliveries: waiting on the network
 	server   *server.Server
@@ -111,6 +120,20 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
 	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
 	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer()}
+	if o.SettleDay < 1 || o.SettleDay > 25 {
+		db.Close()
+		return nil, fmt.Errorf("--settle-day %d: artists are paid by the 25th; choose a day from 1 to 25", o.SettleDay)
+	}
+	ledgerKey, err := loadLedgerKey(o.Data)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	// The ledger's node id is the host of the public URL, known once the
+	// node listens (see serve); until then the services are not used.
+	n.ledger = &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ledgerKey, Clock: clock}}
+	n.subs = &subscription.Service{Ledger: n.ledger, Store: db, Clock: clock, Simulated: o.SimulatedPayments}
+	n.payouts = &payout.Service{Ledger: n.ledger, Store: db, Clock: clock, SettleDay: o.SettleDay, Log: log.With("component", "payout")}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
 	if o.PublicURL != "" {
 		u, err := url.Parse(strings.TrimSuffix(o.PublicURL, "/"))
@@ -121,7 +144,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		n.fed.Base = u
 	}
 	n.server = &server.Server{
-		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Store: db, Blobs: blobs,
+		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
 		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
@@ -166,6 +189,7 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 		// fine on a laptop, wrong behind a proxy.
 		n.fed.Base = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	}
+	n.setLedgerNode(n.fed.Base.Host)
 	srv := &http.Server{
 		Handler:           n.server.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -184,6 +208,7 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 		wg.Wait()
 	}()
 	go n.sweepLoop(ctx)
+	go n.payoutLoop(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	n.server.SetReady(true)
@@ -204,6 +229,31 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	err = srv.Shutdown(shutdownCtx)
 	<-done
 	return err
+}
+
+// setLedgerNode names the node on the ledger: the host (and port) of its
+// public URL, the same name other nodes know it by.
+func (n *node) setLedgerNode(host string) {
+	n.ledger.Node, n.subs.Node, n.payouts.Node = host, host, host
+}
+
+// payoutLoop runs the money calendar: at start, then every hour, whatever
+// is due (renewals and the month's opening on the 1st, the settlement of
+// the month before on the settle day). Every step is idempotent, so
+// several processes of one node may run it.
+func (n *node) payoutLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if err := n.payouts.Tick(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("running the payout calendar", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (n *node) sweepLoop(ctx context.Context) {

@@ -21,6 +21,7 @@ import { Recent } from './pages/recent.js';
 import { Following } from './pages/following.js';
 import { RemoteCatalogue } from './pages/remote.js';
 import { Admin } from './pages/admin.js';
+import { Money } from './pages/money.js';
 import { NotFound } from './pages/not-found.js';
 
 const routes = [
@@ -38,6 +39,7 @@ const routes = [
   ['/app/me/tracks', MyMusic],
   ['/app/me/listens', Recent],
   ['/app/following', Following],
+  ['/app/me/money', Money],
   ['/app/remote', RemoteCatalogue],
   ['/app/admin', Admin],
 ];
@@ -88,6 +90,7 @@ function UserMenu() {
   return html`<div class="user-menu">
     <a href="/app/me/listens">Recently played</a>
     <a href="/app/following">Following</a>
+    <a href="/app/me/money">Money</a>
     ${hasRole(s.user, 'artist')
       ? html`<a href="/app/me/tracks">My music</a><a href="/app/upload">Upload</a>`
       : html`<a href="/app/become-artist">Become an artist</a>`}

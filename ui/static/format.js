@@ -41,3 +41,15 @@ export function coverAt(url, size) {
   const rendition = size <= 200 ? url.replace(/cover-600\.jpg$/, 'cover-200.jpg') : url;
   return version ? `${rendition}?v=${version}` : rendition;
 }
+
+// formatMoney writes micro-USD (integers, as the API sends them) in
+// dollars: to the cent when the amount is whole cents, otherwise with all
+// six decimals, so that amounts shown always add up exactly.
+export function formatMoney(micro) {
+  const n = Math.trunc(Number(micro) || 0);
+  const sign = n < 0 ? '−' : '';
+  const abs = Math.abs(n);
+  const dollars = Math.floor(abs / 1e6).toLocaleString('en-US');
+  const frac = String(abs % 1e6).padStart(6, '0');
+  return `${sign}$${dollars}.${frac.endsWith('0000') ? frac.slice(0, 2) : frac}`;
+}

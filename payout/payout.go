@@ -1,0 +1,169 @@
+// Package payout runs the node's monthly money calendar on the ledger: on
+// the 1st it renews subscriptions and opens the month (the operator's $1,
+// the artists' $9 into the pool); later it settles the month before from
+// its verified listening, each listener's $9 to their top 9 artists.
+package payout
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	nineten "nineten.dev"
+)
+
+// DefaultSettleDay is the day of the following month on which a month is
+// settled: late enough for the month's listening reports to be reviewed,
+// early enough to pay out before the promised 25th even after a retry.
+const DefaultSettleDay = 20
+
+// Service runs openings and settlements for one node.
+type Service struct {
+	Ledger nineten.Ledger
+	Store  nineten.Store
+	Clock  nineten.Clock
+	Node   string // the node's id on the ledger: artists here are "<Node>/<artist id>"
+	// SettleDay is the day of the next month on which a month is settled
+	// (default DefaultSettleDay; at most 25).
+	SettleDay int
+	Log       *slog.Logger
+}
+
+func (s *Service) now() time.Time {
+	if s.Clock == nil {
+		return time.Now().UTC()
+	}
+	return s.Clock.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+// Opened is what opening a month did.
+type Opened struct {
+	Renewals nineten.Renewals     `json:"renewals"`
+	Opening  nineten.MonthOpening `json:"opening"`
+}
+
+// Open renews every subscription for period and opens it. Both steps are
+// idempotent on the ledger, so running Open again does no harm.
+func (s *Service) Open(ctx context.Context, period nineten.Period) (*Opened, error) {
+	const op = "payout.Open"
+	if _, err := period.Start(); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	r, err := s.Ledger.RenewAll(ctx, period)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	o, err := s.Ledger.OpenMonth(ctx, period)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	return &Opened{Renewals: r, Opening: o}, nil
+}
+
+// Totals reads period's eligible, verified listening from the store, in
+// the ledger's terms. progress, when not nil, is called with the number of
+// totals read so far.
+func (s *Service) Totals(ctx context.Context, period nineten.Period, progress func(n int)) ([]nineten.ListeningTotal, error) {
+	const op = "payout.Totals"
+	start, err := period.Start()
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	var out []nineten.ListeningTotal
+	q := nineten.TotalsQuery{From: start, To: start.AddDate(0, 1, 0), MinHeardMS: nineten.MinEligibleListenMS}
+	err = s.Store.ListeningTotals(ctx, q, func(t nineten.ListenerArtistTotal) error {
+		out = append(out, nineten.ListeningTotal{
+			Listener:     strconv.FormatInt(int64(t.UserID), 10),
+			Artist:       s.Node + "/" + strconv.FormatInt(int64(t.ArtistID), 10),
+			Listens:      t.Listens,
+			SecondsHeard: t.HeardMS / 1000,
+		})
+		if progress != nil && len(out)%10_000 == 0 {
+			progress(len(out))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	if progress != nil {
+		progress(len(out))
+	}
+	return out, nil
+}
+
+// Settle pays out period from its verified listening; with dryRun it only
+// computes what would be paid. Settling again with the same listening
+// returns the first result and moves nothing.
+func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool, progress func(n int)) (nineten.Settlement, error) {
+	const op = "payout.Settle"
+	if !dryRun && !s.now().After(endOf(period)) {
+		return nineten.Settlement{}, nineten.E(op, nineten.KindConflict, "the month "+string(period)+" is not over yet; preview it with a dry run")
+	}
+	totals, err := s.Totals(ctx, period, progress)
+	if err != nil {
+		return nineten.Settlement{}, nineten.E(op, err)
+	}
+	var res nineten.Settlement
+	if dryRun {
+		res, err = s.Ledger.PreviewSettle(ctx, period, totals)
+	} else {
+		res, err = s.Ledger.Settle(ctx, period, totals)
+	}
+	if err != nil {
+		return res, nineten.E(op, err)
+	}
+	return res, nil
+}
+
+func endOf(p nineten.Period) time.Time {
+	t, err := p.Next().Start()
+	if err != nil {
+		return time.Time{}
+	}
+	return t.Add(-time.Millisecond)
+}
+
+// Tick does what the calendar says is due now: open the current month,
+// and from the settle day on, settle the month before. A node calls it at
+// start and then periodically; everything it does is idempotent, so
+// several processes may tick.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.now()
+	cur := nineten.PeriodOf(now)
+	if _, err := s.Open(ctx, cur); err != nil {
+		return err
+	}
+	day := s.SettleDay
+	if day <= 0 || day > 25 {
+		day = DefaultSettleDay
+	}
+	if now.Day() < day {
+		return nil
+	}
+	prev := cur.Prev()
+	res, err := s.Settle(ctx, prev, false, nil)
+	switch {
+	case err == nil:
+		s.log().InfoContext(ctx, "month settled", "period", prev, "paid", res.Paid, "held", res.Held, "to_artists", res.ToArtists.String())
+		return nil
+	case nineten.ErrorKind(err) == nineten.KindConflict:
+		// Never opened (no subscribers that month, or the node is younger
+		// than it), or settled already with other totals (listens that
+		// changed afterwards are not paid twice): nothing to do, but say so.
+		s.log().DebugContext(ctx, "month not settled", "period", prev, "reason", err)
+		return nil
+	}
+	return err
+}
+
+// Current is the month it is now.
+func (s *Service) Current() nineten.Period { return nineten.PeriodOf(s.now()) }

@@ -1,0 +1,44 @@
+package sqlstore
+
+import (
+	"context"
+
+	"nineten.dev"
+)
+
+// ListeningTotals runs one grouped query and streams its rows, so a
+// month of a large node never sits in memory at once.
+func (s *store) ListeningTotals(ctx context.Context, q nineten.TotalsQuery, fn func(nineten.ListenerArtistTotal) error) error {
+	const op = "sqlstore.ListeningTotals"
+	w := &where{}
+	w.add(`l.status = 'verified'`)
+	w.add(`l.user_id IS NOT NULL`)
+	w.add(`l.started_at >= ?`, ms(q.From))
+	w.add(`l.started_at < ?`, ms(q.To))
+	w.add(`l.heard_ms >= ?`, q.MinHeardMS)
+	if q.UserID != 0 {
+		w.add(`l.user_id = ?`, q.UserID)
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT l.user_id, t.artist_id, COUNT(*), SUM(l.heard_ms) FROM listens l
+		JOIN tracks t ON t.id = l.track_id`+w.String()+`
+		GROUP BY l.user_id, t.artist_id
+		ORDER BY l.user_id, t.artist_id`, w.args...)
+	if err != nil {
+		return nineten.E(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t nineten.ListenerArtistTotal
+		if err := rows.Scan(&t.UserID, &t.ArtistID, &t.Listens, &t.HeardMS); err != nil {
+			return nineten.E(op, err)
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nineten.E(op, err)
+	}
+	return nil
+}
