@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	nineten "nineten.dev"
+	"nineten.dev/ledger/embedded"
+	"nineten.dev/payout"
+	"nineten.dev/sqlstore"
+)
+
+func settleCmd() *cobra.Command {
+	var (
+		data, addr, publicURL, month string
+		dryRun                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "settle --month YYYY-MM",
+		Short: "Pay out a month: each subscriber's $9 to their top 9 artists",
+		Long: "Settle a month on the node's ledger from its verified listening: every subscriber's $9\n" +
+			"(plus money held from months without listening) is split among the 9 artists they\n" +
+			"listened to most, in proportion to their listening, exactly to the micro-dollar.\n" +
+			"The node does this by itself on the settle day; this command runs it now or, with\n" +
+			"--dry-run, shows what it would pay without recording anything. Settling a month\n" +
+			"again with the same listening changes nothing.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			path := filepath.Join(data, "9ten.db")
+			if _, err := os.Stat(path); err != nil {
+				return fmt.Errorf("no database at %s: is --data the node's data directory? (%w)", path, err)
+			}
+			db, err := sqlstore.Open(ctx, path)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			key, err := loadLedgerKey(data)
+			if err != nil {
+				return err
+			}
+			node, err := ledgerNodeName(publicURL, addr)
+			if err != nil {
+				return err
+			}
+			ledger := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: key}, Node: node}
+			svc := &payout.Service{Ledger: ledger, Store: db, Node: node}
+			res, err := svc.Settle(ctx, nineten.Period(month), dryRun, progressPrinter(cmd.ErrOrStderr(), "reading the month's listening"))
+			fmt.Fprintln(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			printSettlement(cmd.OutOrStdout(), node, res)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", "./data", "the node's data directory")
+	f.StringVar(&month, "month", "", "the month to settle, YYYY-MM")
+	f.BoolVar(&dryRun, "dry-run", false, "compute and show the payout without recording it")
+	f.StringVar(&publicURL, "url", "", "the node's public base URL, as given to serve")
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "the node's listen address, as given to serve (names the node when it has no --url)")
+	_ = cmd.MarkFlagRequired("month")
+	return cmd
+}
+
+// ledgerNodeName is the node's name on the ledger, as serve derives it:
+// the host of its public URL, or the address it listens on.
+func ledgerNodeName(publicURL, addr string) (string, error) {
+	if publicURL == "" {
+		return addr, nil
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("--url %q: give the node's public base URL, like https://music.example", publicURL)
+	}
+	return u.Host, nil
+}
+
+// progressPrinter returns a progress callback that rewrites one line of w
+// at most five times a second.
+func progressPrinter(w io.Writer, what string) func(n int) {
+	var last time.Time
+	return func(n int) {
+		if now := time.Now(); now.Sub(last) >= 200*time.Millisecond {
+			last = now
+			fmt.Fprintf(w, "\r%s: %d listener × artist totals", what, n)
+		}
+	}
+}
+
+func printSettlement(w io.Writer, node string, r nineten.Settlement) {
+	verb := "settled"
+	if r.DryRun {
+		verb = "would settle (dry run, nothing recorded)"
+	}
+	fmt.Fprintf(w, "%s %s of %s\n", verb, r.Period, node)
+	fmt.Fprintf(w, "  listeners paid:       %d\n", r.Paid)
+	fmt.Fprintf(w, "  listeners held:       %d (no eligible listening)\n", r.Held)
+	fmt.Fprintf(w, "  listeners refunded:   %d ($%s)\n", r.Refunded, r.RefundedAmount)
+	fmt.Fprintf(w, "  artists credited:     %d\n", r.Artists)
+	fmt.Fprintf(w, "  to artists:           $%s\n", r.ToArtists)
+	fmt.Fprintf(w, "  to held accounts:     $%s\n", r.ToHeld)
+	if len(r.Ignored) > 0 {
+		fmt.Fprintf(w, "  ignored:              %d listeners who listened without paying for the month\n", len(r.Ignored))
+	}
+	fmt.Fprintf(w, "  listening digest:     %s\n", r.Digest)
+}
