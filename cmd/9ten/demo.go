@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,17 +169,26 @@ func (n *node) waitReady(ctx context.Context, ids []nineten.ID) error {
 	}
 }
 
-// seedListening gives the demo listeners four days of listening history,
-// each with favourite artists, so play counts and recent plays show.
+// seedListening gives the demo listeners listening history since the
+// start of last month, each with favourite artists, so play counts and
+// recent plays show; then money: simulated deposits, subscriptions for
+// last month and this one, and last month settled, so that "where my money
+// went" has a month to show. The last listener never subscribes.
 func (n *node) seedListening(ctx context.Context, ids []nineten.ID) error {
 	rnd := rand.New(rand.NewPCG(9, 10))
 	now := time.Now().UTC()
+	this := nineten.PeriodOf(now)
+	last := this.Prev()
+	lastStart, _ := last.Start()
+	days := int(now.Sub(lastStart) / (24 * time.Hour))
+	var users []*nineten.User
 	for li, name := range demoListeners {
 		u, err := n.accounts.CreateUser(ctx, name, demoPassword, strings.ToUpper(name[:1])+name[1:], nineten.RoleListener)
 		if err != nil {
 			return err
 		}
-		for day := 4; day >= 0; day-- {
+		users = append(users, u)
+		for day := days; day >= 0; day-- {
 			for range 4 + rnd.IntN(8) {
 				// Each listener favours a different part of the catalogue.
 				id := ids[(li*3+rnd.IntN(len(ids)/2+1))%len(ids)]
@@ -203,5 +213,26 @@ func (n *node) seedListening(ctx context.Context, ids []nineten.ID) error {
 			}
 		}
 	}
-	return nil
+	return n.seedMoney(ctx, users[:len(users)-1], last, this)
+}
+
+// seedMoney pays for the listeners' months with simulated money and
+// settles last month.
+func (n *node) seedMoney(ctx context.Context, users []*nineten.User, last, this nineten.Period) error {
+	for _, u := range users {
+		if _, err := n.subs.SimulatedDeposit(ctx, u, 50_000_000); err != nil {
+			return err
+		}
+		if _, err := n.ledger.Subscribe(ctx, strconv.FormatInt(int64(u.ID), 10), last); err != nil {
+			return err
+		}
+	}
+	if _, err := n.payouts.Open(ctx, last); err != nil {
+		return err
+	}
+	if _, err := n.payouts.Settle(ctx, last, false, nil); err != nil {
+		return err
+	}
+	_, err := n.payouts.Open(ctx, this)
+	return err
 }
