@@ -121,6 +121,10 @@ func Run(t *testing.T, open func(t *testing.T) nineten.BlobStore) {
 			t.Errorf("deleted blob still opens: %v", err)
 		}
 	})
+	runLarge(t, open)
+	runAtomic(t, open)
+	runReads(t, open)
+	runLists(t, open)
 }
 
 func put(t *testing.T, s nineten.BlobStore, key, content string) {
