@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -146,6 +147,22 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 		s.sessionPlaylist(w, r, key, sid)
 		return
 	}
+	// Playlists stay with the node (above: it rewrites them per session);
+	// the files they list may be fetched from the blob store directly.
+	if path.Ext(file) != ".m3u8" {
+		if u, ok := s.presigned(r, key, ctype, cache, w.Header().Get("Content-Disposition")); ok {
+			// A redirect is a grant, not a delivery: the node cannot know
+			// whether the player fetched the segment. It counts a segment
+			// granted whole (no Range) as served, before the player has
+			// the URL, which makes redirect mode's evidence of listening
+			// weaker than the bytes the node sends itself.
+			if r.Header.Get("Range") == "" {
+				s.segmentServed(r, id, file)
+			}
+			redirect(w, r, u)
+			return
+		}
+	}
 	// The outer logging wrapper already counts what was sent.
 	sw, ok := w.(*statusWriter)
 	if !ok {
@@ -157,12 +174,64 @@ func (s *Server) trackMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	// Count a segment sent whole, or confirmed to a player that holds it
 	// already (304); a partial range is not evidence of listening.
-	sent := sw.status == http.StatusOK && sw.bytes == size || sw.status == http.StatusNotModified
-	if sid := listenSession(r); sid != "" && sent && path.Ext(file) == ".m4s" {
+	if sw.status == http.StatusOK && sw.bytes == size || sw.status == http.StatusNotModified {
+		s.segmentServed(r, id, file)
+	}
+}
+
+// segmentServed records, as evidence for the request's listen session,
+// that a track's media segment was served to it.
+func (s *Server) segmentServed(r *http.Request, id nineten.ID, file string) {
+	if sid := listenSession(r); sid != "" && path.Ext(file) == ".m4s" {
 		if err := s.Listens.SegmentServed(r.Context(), sid, id, file[len("hls/"):]); err != nil {
 			s.Log.WarnContext(r.Context(), "recording a served segment failed", "track", id, "file", file, "err", err)
 		}
 	}
+}
+
+// presignTTL is how long a pre-signed media URL works: long enough for a
+// player to follow the redirect and for a slow download of an original
+// to start, short enough that a leaked URL of a private track soon dies.
+const presignTTL = 15 * time.Minute
+
+// presigner is what a blob store offers when clients can fetch its blobs
+// directly (blob/s3): a URL that lets anyone holding it GET key until ttl
+// passes, with the given response headers. An optional capability, checked
+// like OSFile, not part of the BlobStore port.
+type presigner interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration, header http.Header) (*url.URL, error)
+}
+
+// presigned returns, in redirect mode, a pre-signed URL of the blob at key
+// that answers with the given headers, so that its bytes flow from the
+// store and not through the node. It reports false when the node must
+// serve the request itself: redirect mode is off, the store cannot presign,
+// the request is not a GET (a URL is signed for one method), or presigning
+// failed (then the node serves the blob rather than fail the player).
+func (s *Server) presigned(r *http.Request, key, ctype, cache, disposition string) (string, bool) {
+	p, ok := s.Blobs.(presigner)
+	if !s.MediaRedirect || !ok || r.Method != http.MethodGet {
+		return "", false
+	}
+	h := http.Header{"Content-Type": {ctype}, "Cache-Control": {cache}}
+	if disposition != "" {
+		h.Set("Content-Disposition", disposition)
+	}
+	u, err := p.PresignGet(r.Context(), key, presignTTL, h)
+	if err != nil {
+		s.Log.WarnContext(r.Context(), "presigning a media URL failed; serving it from the node", "key", key, "err", err)
+		return "", false
+	}
+	return u.String(), true
+}
+
+// redirect sends the player to a pre-signed URL. The redirect itself is
+// never cached: every fetch has to reach the node (to count segments, and
+// to check a private track's access again), and the URL expires.
+func redirect(w http.ResponseWriter, r *http.Request, u string) {
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Del("Content-Disposition")
+	http.Redirect(w, r, u, http.StatusFound)
 }
 
 // sessionPlaylist serves a playlist whose every URI carries the listen
@@ -233,7 +302,12 @@ func (s *Server) albumCover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Short-lived: artists can replace an album's cover.
-	s.serveBlob(w, r, fmt.Sprintf("albums/%d/%s", id, file), "image/jpeg", "public, max-age=300")
+	key, cache := fmt.Sprintf("albums/%d/%s", id, file), "public, max-age=300"
+	if u, ok := s.presigned(r, key, "image/jpeg", cache, ""); ok {
+		redirect(w, r, u)
+		return
+	}
+	s.serveBlob(w, r, key, "image/jpeg", cache)
 }
 
 // serveBlob serves a stored file with http.ServeContent, which answers

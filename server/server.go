@@ -46,6 +46,10 @@ type Server struct {
 	SecureCookies  bool
 	MaxUploadBytes int64
 	SessionTTL     time.Duration
+	// MediaRedirect answers GETs of media files (not playlists) with a
+	// redirect to a short-lived pre-signed URL of the blob store, when the
+	// store can make one, instead of relaying the bytes (see presigned).
+	MediaRedirect bool
 
 	ready  atomic.Bool
 	routes []route
