@@ -2,10 +2,12 @@ package federation
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,7 +28,17 @@ type delivery struct {
 	Signer   string          `json:"signer"` // local actor name
 	Inbox    string          `json:"inbox"`
 	Activity json.RawMessage `json:"activity"`
+	// Tries counts the attempts made by the jobs this one was handed over
+	// from (see postpone), and Busy how often it found its server busy.
+	Tries int `json:"tries,omitempty"`
+	Busy  int `json:"busy,omitempty"`
 }
+
+const (
+	defaultHostLimit = 4
+	defaultHostWait  = 250 * time.Millisecond
+	defaultHostRetry = time.Second
+)
 
 // deliver queues an activity for each inbox, signed by the local actor.
 func (f *Service) deliver(ctx context.Context, signer string, activity any, inboxes ...string) error {
@@ -67,6 +79,23 @@ func (d Deliverer) Run(ctx context.Context, job *nineten.Job, _ func(int)) error
 	if d.blocked(ctx, in.Inbox) {
 		return nineten.E(op, nineten.KindInvalid, "not delivered: the server was blocked since")
 	}
+	host := hostOf(in.Inbox)
+	release, ok := d.hosts.acquire(ctx, host, cmp.Or(d.HostLimit, defaultHostLimit), cmp.Or(d.hostWait, defaultHostWait))
+	if !ok {
+		return d.postpone(ctx, job, in)
+	}
+	defer release()
+	if err := d.send(ctx, in, host); err != nil {
+		// The queue's attempt counter restarts with each handed-over job:
+		// pace the retry by every attempt this delivery made.
+		return retryIn{err, d.Backoff(in.Tries + job.Attempts)}
+	}
+	return nil
+}
+
+// send signs and POSTs one delivery.
+func (d Deliverer) send(ctx context.Context, in delivery, host string) error {
+	const op = "federation.Deliver"
 	k, err := d.Keys(ctx, in.Signer)
 	if err != nil {
 		return err
@@ -79,7 +108,6 @@ func (d Deliverer) Run(ctx context.Context, job *nineten.Job, _ func(int)) error
 	// Draft-cavage first: every fediverse server reads it. A server that
 	// answers 400/401 may accept only RFC 9421: knock again with that
 	// (as Mastodon does), and remember the host's preference.
-	host := hostOf(in.Inbox)
 	_, rfcFirst := d.rfc9421Hosts.Load(host)
 	status, msg, err := d.post(ctx, in, key, rfcFirst)
 	if err == nil && !rfcFirst && (status == http.StatusUnauthorized || status == http.StatusBadRequest) {
@@ -94,11 +122,54 @@ func (d Deliverer) Run(ctx context.Context, job *nineten.Job, _ func(int)) error
 	case status < 300:
 		return nil
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
-		return fmt.Errorf("%s answered %d: %s", in.Inbox, status, msg)
+		return nineten.E(op, nineten.KindUnavailable, fmt.Sprintf("%s answered %d: %s", in.Inbox, status, msg))
 	}
 	// The server refuses this activity: sending it again will not help.
 	return nineten.E(op, nineten.KindInvalid, fmt.Sprintf("%s refused the delivery with %d: %s", in.Inbox, status, msg))
 }
+
+// postpone hands a delivery whose server is busy back to the queue, as a
+// new job due a little later, and completes the claimed one. A new job
+// rather than a retry: the queue counts an attempt at every claim, so
+// retrying would use up the delivery's attempts though nothing was sent,
+// and a server slow enough to keep its slots full would see deliveries
+// given up untried. The new job keeps what the old one had left: its
+// attempts, and the count of those made (for the back-off). Handing over
+// happens in one transaction, so a crash leaves one of the two jobs.
+func (d Deliverer) postpone(ctx context.Context, job *nineten.Job, in delivery) error {
+	in.Tries += job.Attempts - 1
+	in.Busy++
+	payload, err := json.Marshal(in)
+	if err != nil {
+		return nineten.E("federation.Deliver", nineten.KindInvalid, "bad delivery job", err)
+	}
+	// Doubling, up to 64 times the first wait, while the server stays busy;
+	// a random part spreads out deliveries that found it busy together.
+	delay := cmp.Or(d.hostRetry, defaultHostRetry) << min(in.Busy-1, 6)
+	delay += rand.N(delay/4 + 1)
+	next := &nineten.Job{Kind: JobDeliver, Payload: payload, MaxAttempts: job.MaxAttempts - job.Attempts + 1, RunAt: d.now().Add(delay)}
+	err = d.Store.WithTx(ctx, func(tx nineten.Store) error {
+		if err := tx.Enqueue(ctx, next); err != nil {
+			return err
+		}
+		return tx.Complete(ctx, job.ID, d.now())
+	})
+	if err != nil {
+		return nineten.E("federation.Deliver", "could not put back a delivery to a busy server", err)
+	}
+	d.Log.DebugContext(ctx, "the server is busy; delivery postponed", "inbox", in.Inbox, "job", job.ID, "next_job", next.ID, "delay", delay)
+	return nil
+}
+
+// retryIn is a failed delivery with the wait before the next attempt; the
+// job runner reads it through the RetryAfter method.
+type retryIn struct {
+	error
+	after time.Duration
+}
+
+func (r retryIn) Unwrap() error             { return r.error }
+func (r retryIn) RetryAfter() time.Duration { return r.after }
 
 // post sends one signed delivery and returns the status and the start of
 // the answer.
@@ -139,5 +210,5 @@ func (d Deliverer) GiveUp(ctx context.Context, job *nineten.Job, err error) {
 
 // Backoff doubles the wait after each failed attempt, from one minute.
 func (d Deliverer) Backoff(attempt int) time.Duration {
-	return time.Minute << min(attempt-1, 13)
+	return time.Minute << min(max(attempt-1, 0), 13)
 }

@@ -38,6 +38,15 @@ type Service struct {
 	// (the node actor excepted: others need its key to check our own
 	// signed fetches).
 	AuthorizedFetch bool
+	// HostLimit caps the deliveries in flight from this process to one
+	// server (default 4), so that a slow server cannot take every delivery
+	// worker; see hostSlots.
+	HostLimit int
+	// hostWait bounds the wait for a server's slot (default 250 ms), and
+	// hostRetry is how soon a delivery that found its server busy runs
+	// again (default 1 s, doubling each time it finds it busy again).
+	hostWait, hostRetry time.Duration
+	hosts               hostSlots
 
 	keys   sync.Map // actor name → *Keypair
 	blocks blocklist

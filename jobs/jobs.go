@@ -18,7 +18,9 @@ import (
 // Handler does the work of one kind of job. Run must be idempotent: after
 // a crash a job runs again from the start.
 type Handler interface {
-	// Run does the job, reporting progress in percent.
+	// Run does the job, reporting progress in percent. A retryable error
+	// may say when to try again with a method RetryAfter() time.Duration;
+	// otherwise the runner's (or the handler's Backoff) pace applies.
 	Run(ctx context.Context, job *nineten.Job, progress func(percent int)) error
 	// GiveUp is called once when the job will not be tried again, so the
 	// handler can clean up and tell the people waiting for it.
@@ -202,7 +204,14 @@ func (r *Runner) RunJob(ctx context.Context, job *nineten.Job) {
 		// A handler may pace its own retries (deliveries wait for days).
 		backoff = b.Backoff
 	}
-	runAt := r.Clock.Now().Add(backoff(job.Attempts))
+	wait := backoff(job.Attempts)
+	var after interface{ RetryAfter() time.Duration }
+	if errors.As(err, &after) {
+		// Or say when to try again for this one job: the handler may know
+		// better (a server's Retry-After, attempts it counts itself).
+		wait = after.RetryAfter()
+	}
+	runAt := r.Clock.Now().Add(wait)
 	if qerr := r.Queue.Retry(bg, job.ID, err.Error(), runAt); qerr != nil {
 		log.Error("scheduling the job retry failed", "err", qerr)
 	}

@@ -49,6 +49,8 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.LogFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.BoolVar(&o.AuthorizedFetch, "authorized-fetch", false, "require signed requests for ActivityPub documents (like Mastodon's secure mode)")
+	f.IntVar(&o.DeliveryWorkers, "delivery-workers", 16, "activities delivered to other servers at once (waiting on the network, not the CPU)")
+	f.IntVar(&o.DeliveryHostLimit, "delivery-host-limit", 4, "of those, at most this many to any one server, so a slow server cannot hold up the others")
 	f.BoolVar(&o.DevFederation, "dev-federation", false, "federate with nodes on loopback over plain http (development and tests only)")
 	f.BoolVar(&o.SimulatedPayments, "simulated-payments", false, "let listeners add pretend money (demo nodes; labelled as such in the UI)")
 	f.IntVar(&o.SettleDay, "settle-day", 20, "day of the month on which the month before is paid out to artists (1–25)")

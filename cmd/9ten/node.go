@@ -49,6 +49,10 @@ type options struct {
 	PublicURL       string
 	DevFederation   bool
 	AuthorizedFetch bool
+	// DeliveryWorkers deliver activities to other servers at once, at most
+	// DeliveryHostLimit of them to any one server.
+	DeliveryWorkers   int
+	DeliveryHostLimit int
 	// SimulatedPayments lets listeners deposit pretend money (demo nodes).
 	SimulatedPayments bool
 	SettleDay         int
@@ -101,7 +105,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.runner = &jobs.Runner{Queue: db, Clock: clock, Workers: o.Workers, Log: log.With("component", "jobs")}
 	// Deliveries get workers of their own, so a long transcode never holds
 	// up federation, nor a dead remote server the transcodes.
-	n.delivery = &jobs.Runner{Queue: db, Clock: clock, Workers: 4, Log: log.With("component", "delivery")}
+	n.delivery = &jobs.Runner{Queue: db, Clock: clock, Workers: o.DeliveryWorkers, Log: log.With("component", "delivery")}
 	n.accounts = &account.Service{Store: db, Clock: clock}
 	n.catalog = &catalog.Service{
 		Store: db, Blobs: blobs, Transcoder: tc, Clock: clock,
@@ -115,6 +119,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Client:          safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
 		Enqueued:        n.delivery.Kick,
 		AuthorizedFetch: o.AuthorizedFetch,
+		HostLimit:       o.DeliveryHostLimit,
 	}
 	n.catalog.Changed = n.fed.TrackChanged
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
