@@ -56,21 +56,25 @@ type Config struct {
 	Style string
 	// Creds signs requests; nil takes them from the environment
 	// (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or MINIO_ROOT_USER and
-	// MINIO_ROOT_PASSWORD), then ~/.aws/credentials, ~/.mc/config.json and
-	// finally the cloud's instance role.
+	// MINIO_ROOT_PASSWORD), then ~/.aws/credentials and ~/.mc/config.json.
 	Creds *credentials.Credentials
+	// IAM lets Creds == nil fall back to the role of the cloud machine or
+	// container the node runs on (EC2 instance metadata, ECS, EKS). Off
+	// by default: elsewhere it would send requests to a metadata address
+	// that is not there.
+	IAM bool
 	// PartSize of multipart uploads; default DefaultPartSize.
 	PartSize uint64
 }
 
 // ParseURL reads a --blob setting of the form
 //
-//	s3://bucket[/prefix]?endpoint=host:port&region=r&insecure=1&style=path
+//	s3://bucket[/prefix]?endpoint=host:port&region=r&insecure=1&style=path&iam=1
 //
 // insecure=1 may also be written tls=0, and endpoint may be a URL whose
 // scheme (http or https) says whether to use TLS. Credentials never go in
 // the URL (it ends up in config files and logs): they come from the
-// environment, as Config.Creds says.
+// environment, as Config.Creds says, or with iam=1 from the cloud's role.
 func ParseURL(raw string) (Config, error) {
 	const op = "s3.ParseURL"
 	bad := func(msg string) (Config, error) {
@@ -100,6 +104,12 @@ func ParseURL(raw string) (Config, error) {
 			}
 		case "region":
 			c.Region = v
+		case "iam":
+			on, ok := parseBool(v)
+			if !ok {
+				return bad("iam must be 1 or 0")
+			}
+			c.IAM = on
 		case "insecure", "tls":
 			on, ok := parseBool(v)
 			if !ok {
@@ -112,7 +122,7 @@ func ParseURL(raw string) (Config, error) {
 			}
 			c.Style = strings.TrimSuffix(v, "auto")
 		default:
-			return bad("unknown option " + k + " (known: endpoint, region, insecure, tls, style)")
+			return bad("unknown option " + k + " (known: endpoint, region, insecure, tls, style, iam)")
 		}
 	}
 	if c.Endpoint == "" {
@@ -155,11 +165,14 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	}
 	creds := c.Creds
 	if creds == nil {
-		creds = credentials.NewChainCredentials([]credentials.Provider{
+		chain := []credentials.Provider{
 			&credentials.EnvAWS{}, &credentials.EnvMinio{},
 			&credentials.FileAWSCredentials{}, &credentials.FileMinioClient{},
-			&credentials.IAM{},
-		})
+		}
+		if c.IAM {
+			chain = append(chain, &credentials.IAM{})
+		}
+		creds = credentials.NewChainCredentials(chain)
 	}
 	lookup := minio.BucketLookupAuto
 	switch c.Style {
@@ -186,7 +199,7 @@ func Open(ctx context.Context, c Config) (*Store, error) {
 	}
 	v, err := creds.GetWithContext(&credentials.CredContext{Client: http.DefaultClient})
 	if err != nil || v.SignerType.IsAnonymous() {
-		return nil, nineten.E(op, nineten.KindUnavailable, "no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err)
+		return nil, nineten.E(op, nineten.KindUnavailable, "no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or add iam=1 to use the cloud machine's role)", err)
 	}
 	// A listing, not a HEAD of the bucket: errors of a HEAD have no body,
 	// and some services answer an unknown key with 404 there, which would

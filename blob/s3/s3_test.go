@@ -45,6 +45,7 @@ func TestParseURL(t *testing.T) {
 		"s3://m?endpoint=http://garage.lan:3900":           {Bucket: "m", Endpoint: "garage.lan:3900", Insecure: true},
 		"s3://m?endpoint=https://minio.example&style=path": {Bucket: "m", Endpoint: "minio.example", Style: "path"},
 		"s3://m?style=virtual&tls=1":                       {Bucket: "m", Endpoint: "s3.amazonaws.com", Style: "virtual"},
+		"s3://m?iam=1&region=us-west-2":                    {Bucket: "m", Endpoint: "s3.amazonaws.com", Region: "us-west-2", IAM: true},
 	} {
 		got, err := s3.ParseURL(raw)
 		if err != nil || got != want {
@@ -53,7 +54,7 @@ func TestParseURL(t *testing.T) {
 	}
 	for _, raw := range []string{
 		"media", "/srv/media", "s3://", "https://bucket", "s3://m?colour=red", "s3://m?insecure=maybe",
-		"s3://m?style=sideways", "s3://key:secret@m", "s3://m/../x", "s3://m/a//b",
+		"s3://m?style=sideways", "s3://m?iam=please", "s3://key:secret@m", "s3://m/../x", "s3://m/a//b",
 	} {
 		if _, err := s3.ParseURL(raw); nineten.ErrorKind(err) != nineten.KindInvalid {
 			t.Errorf("ParseURL(%q) = %v, want KindInvalid", raw, err)
