@@ -41,6 +41,10 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on for HTTP")
 	f.StringVar(&o.PublicURL, "url", "", "public base URL of the node, e.g. https://music.example (default: http://<addr>); federation ids are made from it")
 	f.StringVar(&o.Data, "data", "./data", "directory for the database, media and the node's secret")
+	f.StringVar(&o.Blob, "blob", "", "where media are kept: a directory, or s3://bucket[/prefix]?endpoint=host:port&region=…&insecure=1&style=path, "+
+		"with credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: the media directory in --data)")
+	f.BoolVar(&o.MediaRedirect, "media-redirect", false, "send players to 15-minute pre-signed S3 URLs for media instead of relaying the bytes "+
+		"(needs --blob s3://…; a granted segment then counts as served: weaker evidence of listening)")
 	f.StringVar(&o.AdminUser, "admin-user", "admin", "username of the admin account created on first start")
 	f.StringVar(&o.AdminPassword, "admin-password", "", "password of that admin account (default: generated and printed once)")
 	f.Int64Var(&o.MaxUploadMiB, "max-upload-mib", 2048, "largest audio file an artist may upload, in MiB")

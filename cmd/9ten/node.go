@@ -19,7 +19,6 @@ import (
 
 	nineten "nineten.dev"
 	"nineten.dev/account"
-	"nineten.dev/blob/disk"
 	"nineten.dev/catalog"
 	"nineten.dev/federation"
 	"nineten.dev/federation/safehttp"
@@ -56,6 +55,13 @@ type options struct {
 	// SimulatedPayments lets listeners deposit pretend money (demo nodes).
 	SimulatedPayments bool
 	SettleDay         int
+
+	// Blob is where media are kept: a directory, or s3://bucket?… (see
+	// blob/s3.ParseURL); default the media directory in Data.
+	Blob string
+	// MediaRedirect sends players to pre-signed URLs of the bucket for
+	// media bytes instead of relaying them (S3 only).
+	MediaRedirect bool
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -64,7 +70,7 @@ type node struct {
 	opts     options
 	log      *slog.Logger
 	db       *sqlstore.DB
-	blobs    *disk.Store
+	blobs    blobStore
 	accounts *account.Service
 	catalog  *catalog.Service
 	listens  *listen.Service
@@ -90,7 +96,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := disk.Open(filepath.Join(o.Data, "media"))
+	blobs, err := openBlobs(ctx, o)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -153,6 +159,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
 		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
+		MediaRedirect: o.MediaRedirect,
 	}
 	return n, nil
 }
