@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,8 @@ type Service struct {
 
 	mu        sync.Mutex
 	playlists map[string][]nineten.Segment // by blob key; media is immutable per track
+
+	ingest ingest // sessions in memory and batched writes while Batch runs
 }
 
 // Started is what a player needs to run a playback session.
@@ -173,14 +176,14 @@ func (s *Service) SegmentServed(ctx context.Context, sessionID string, trackID n
 	if err != nil || idx < 0 {
 		return nil
 	}
-	sess, err := s.Store.ListenSessionByID(ctx, sessionID)
+	l, err := s.session(ctx, sessionID)
 	if err != nil {
 		if nineten.ErrorKind(err) == nineten.KindNotFound {
 			return nil
 		}
 		return nineten.E(op, err)
 	}
-	if sess.TrackID != trackID {
+	if l.sess.TrackID != trackID {
 		return nil
 	}
 	segs, err := s.playlist(ctx, fmt.Sprintf("tracks/%d/hls/%s/index.m3u8", trackID, rendition))
@@ -188,12 +191,28 @@ func (s *Service) SegmentServed(ctx context.Context, sessionID string, trackID n
 		return nineten.E(op, err)
 	}
 	for _, seg := range segs {
-		if seg.URI == name {
-			return s.Store.RecordServedSegment(ctx, nineten.ServedSegment{
-				SessionID: sessionID, Rendition: rendition, Index: idx,
-				StartMS: seg.StartMS, EndMS: seg.EndMS, ServedAt: s.now(),
-			})
+		if seg.URI != name {
+			continue
 		}
+		served := nineten.ServedSegment{
+			SessionID: sessionID, Rendition: rendition, Index: idx,
+			StartMS: seg.StartMS, EndMS: seg.EndMS, ServedAt: s.now(),
+		}
+		l.mu.Lock()
+		// A replayed segment is evidence already held.
+		known := slices.ContainsFunc(l.served, func(g nineten.ServedSegment) bool { return g.Rendition == rendition && g.Index == idx })
+		if !known {
+			l.served = append(l.served, served)
+		}
+		l.seen = served.ServedAt
+		l.mu.Unlock()
+		if known {
+			return nil
+		}
+		if s.queueSegment(served) {
+			return nil
+		}
+		return s.Store.RecordServedSegment(ctx, served)
 	}
 	return nil
 }
@@ -238,7 +257,7 @@ func (s *Service) playlist(ctx context.Context, key string) ([]nineten.Segment, 
 // listen, so seeking back and replaying never counts twice.
 func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Outcome, error) {
 	const op = "listen.Progress"
-	sess, err := s.Store.ListenSessionByID(ctx, sessionID)
+	l, err := s.session(ctx, sessionID)
 	if err != nil {
 		return nil, nineten.E(op, err)
 	}
@@ -249,60 +268,97 @@ func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Ou
 	if r.Seq <= 0 || r.HeardMS < 0 || r.PositionMS < 0 {
 		return nil, nineten.E(op, nineten.KindInvalid, "seq must be positive and times non-negative")
 	}
-	track, err := s.Store.TrackByID(ctx, sess.TrackID)
-	if err != nil {
-		return nil, nineten.E(op, err)
-	}
 	now := s.now()
+	l.mu.Lock()
+	if r.Seq <= l.sess.LastSeq {
+		last := l.sess.LastSeq
+		l.mu.Unlock()
+		return nil, nineten.E(op, nineten.KindConflict, fmt.Sprintf("report %d is not newer than %d", r.Seq, last))
+	}
+	sess := &l.sess
 	elapsed := now.Sub(sess.StartedAt)
 	// Heard time can grow only as fast as real time; replaying within the
 	// session adds nothing beyond the track's length.
-	heard := min(max(r.HeardMS, sess.HeardMS), elapsed.Milliseconds()+slack.Milliseconds(), track.DurationMS)
-	sess.LastSeq, sess.HeardMS, sess.PositionMS, sess.LastReportAt = r.Seq, heard, min(r.PositionMS, track.DurationMS), now
-	if err := s.Store.UpdateListenProgress(ctx, sess); err != nil {
+	heard := min(max(r.HeardMS, sess.HeardMS), elapsed.Milliseconds()+slack.Milliseconds(), l.durationMS)
+	sess.LastSeq, sess.HeardMS, sess.PositionMS, sess.LastReportAt = r.Seq, heard, min(r.PositionMS, l.durationMS), now
+	l.seen = now
+	threshold, verified := l.threshold, l.verified
+	claims := time.Duration(r.HeardMS)*time.Millisecond >= threshold-slack
+	// The report that may make a listen is written at once, with the
+	// decision; the others can wait for the next batch.
+	batched := !(claims && !verified) && s.ingest.batching()
+	report := *sess
+	l.dirty = l.dirty || batched
+	localServed := servedSpan(l.served, l.durationMS)
+	l.mu.Unlock()
+
+	out := &Outcome{Status: "pending", HeardMS: heard, ServedMS: localServed}
+	if batched {
+		s.queueProgress(l)
+		if verified {
+			out.Status, out.Counted = string(nineten.ListenVerified), true
+		}
+		return out, nil
+	}
+	if err := s.Store.UpdateListenProgress(ctx, &report); err != nil {
 		return nil, nineten.E(op, err)
 	}
-	served, err := s.servedMS(ctx, sessionID, track.DurationMS)
+	served, err := s.servedMS(ctx, l)
 	if err != nil {
 		return nil, nineten.E(op, err)
 	}
-	out := &Outcome{Status: "pending", HeardMS: heard, ServedMS: served}
-	threshold := s.thresholdFor(track)
-	if time.Duration(r.HeardMS)*time.Millisecond < threshold-slack {
+	out.ServedMS = served
+	if !claims {
 		return out, nil
 	}
-	l := &nineten.Listen{
-		SessionID: sessionID, TrackID: track.ID, UserID: sess.UserID, AnonID: sess.AnonID,
-		StartedAt: sess.StartedAt, HeardMS: heard, Status: nineten.ListenVerified,
+	li := &nineten.Listen{
+		SessionID: sessionID, TrackID: report.TrackID, UserID: report.UserID, AnonID: report.AnonID,
+		StartedAt: report.StartedAt, HeardMS: heard, Status: nineten.ListenVerified,
 	}
 	switch {
 	case time.Duration(served)*time.Millisecond < threshold-slack:
-		l.Status, l.Reason = nineten.ListenUnverified, fmt.Sprintf("the node served %.1f s of audio to this session, less than the %.0f s a listen needs", float64(served)/1000, threshold.Seconds())
+		li.Status, li.Reason = nineten.ListenUnverified, fmt.Sprintf("the node served %.1f s of audio to this session, less than the %.0f s a listen needs", float64(served)/1000, threshold.Seconds())
 	case elapsed < threshold-slack:
-		l.Status, l.Reason = nineten.ListenUnverified, fmt.Sprintf("only %.1f s passed since playback started", elapsed.Seconds())
+		li.Status, li.Reason = nineten.ListenUnverified, fmt.Sprintf("only %.1f s passed since playback started", elapsed.Seconds())
 	case r.HeardMS > served+slack.Milliseconds():
-		l.Status, l.Reason = nineten.ListenUnverified, "the player reports more listening than the node served"
+		li.Status, li.Reason = nineten.ListenUnverified, "the player reports more listening than the node served"
 	}
-	if l.Status == nineten.ListenVerified {
-		l.VerifiedAt = now
+	if li.Status == nineten.ListenVerified {
+		li.VerifiedAt = now
 	}
-	if err := s.Store.SaveListen(ctx, l); err != nil {
+	if err := s.Store.SaveListen(ctx, li); err != nil {
 		return nil, nineten.E(op, err)
 	}
-	out.Status, out.Counted, out.Reason = string(l.Status), l.Status == nineten.ListenVerified, l.Reason
-	if l.Status == nineten.ListenUnverified {
-		s.logger().InfoContext(ctx, "listen not verified", "session", sessionID, "track", track.ID, "reason", l.Reason)
+	if li.Status == nineten.ListenVerified {
+		l.mu.Lock()
+		l.verified = true
+		l.mu.Unlock()
+	}
+	out.Status, out.Counted, out.Reason = string(li.Status), li.Status == nineten.ListenVerified, li.Reason
+	if li.Status == nineten.ListenUnverified {
+		s.logger().InfoContext(ctx, "listen not verified", "session", sessionID, "track", report.TrackID, "reason", li.Reason)
 	}
 	return out, nil
 }
 
 // servedMS is how much of the track the node served to a session: the
-// union of the spans of its served segments, in any rendition.
-func (s *Service) servedMS(ctx context.Context, sessionID string, durationMS int64) (int64, error) {
-	segs, err := s.Store.ServedSegments(ctx, sessionID)
+// union of the spans of its served segments, in any rendition, as every
+// process recorded them, plus what this process served and has not
+// written yet.
+func (s *Service) servedMS(ctx context.Context, l *live) (int64, error) {
+	segs, err := s.Store.ServedSegments(ctx, l.sess.ID)
 	if err != nil {
 		return 0, err
 	}
+	l.mu.Lock()
+	segs = append(segs, l.served...)
+	l.mu.Unlock()
+	return servedSpan(segs, l.durationMS), nil
+}
+
+// servedSpan is the length of the union of the segments' spans, cut at
+// the track's end. It sorts segs.
+func servedSpan(segs []nineten.ServedSegment, durationMS int64) int64 {
 	sort.Slice(segs, func(i, j int) bool { return segs[i].StartMS < segs[j].StartMS })
 	var total, end int64
 	for _, sg := range segs {
@@ -312,7 +368,7 @@ func (s *Service) servedMS(ctx context.Context, sessionID string, durationMS int
 			end = stop
 		}
 	}
-	return total, nil
+	return total
 }
 
 // Recent lists a listener's latest verified listens with their tracks.

@@ -212,8 +212,10 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan struct{})
+	listensWritten := n.listens.Batch(ctx)
 	go func() {
 		defer close(done)
+		defer listensWritten()
 		var wg sync.WaitGroup
 		wg.Go(func() { n.runner.Run(ctx) })
 		wg.Go(func() { n.delivery.Run(ctx) })
