@@ -49,7 +49,7 @@ func (s *store) ArtistByID(ctx context.Context, id nineten.ID) (*nineten.Artist,
 		return nil, notFound(op, "artist %d", id)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return a, nil
 }
@@ -61,7 +61,7 @@ func (s *store) ArtistBySlug(ctx context.Context, slug string) (*nineten.Artist,
 		return nil, notFound(op, "artist %q", slug)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return a, nil
 }
@@ -71,7 +71,7 @@ func (s *store) ArtistsByOwner(ctx context.Context, ownerID nineten.ID) ([]ninet
 		SELECT `+artistCols+` FROM artists a WHERE a.owner_id = ?
 		ORDER BY a.name COLLATE NOCASE, a.id`, ownerID)
 	if err != nil {
-		return nil, nineten.E("sqlstore.ArtistsByOwner", err)
+		return nil, dbError("sqlstore.ArtistsByOwner", err, "")
 	}
 	return artists, nil
 }
@@ -83,7 +83,7 @@ func (s *store) ListArtists(ctx context.Context, query string, p nineten.Page) (
 	limit, offset := window(p)
 	var w where
 	if query != "" {
-		w.add(`instr(`+foldFunc+`(a.name), `+foldFunc+`(?)) > 0`, query)
+		w.add(s.contains(foldFunc+`(a.name)`, foldFunc+`(?)`), query)
 	}
 	var artists []nineten.Artist
 	var total int
@@ -99,7 +99,7 @@ func (s *store) ListArtists(ctx context.Context, query string, p nineten.Page) (
 		return err
 	})
 	if err != nil {
-		return nil, 0, nineten.E(op, err)
+		return nil, 0, dbError(op, err, "")
 	}
 	return artists, total, nil
 }
@@ -142,7 +142,7 @@ func (s *store) AlbumByTitle(ctx context.Context, artistID nineten.ID, title str
 		return nil, notFound(op, "album %q of artist %d", title, artistID)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return a, nil
 }
@@ -170,7 +170,7 @@ func (s *store) AlbumByID(ctx context.Context, id nineten.ID) (*nineten.Album, e
 		return nil, notFound(op, "album %d", id)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return a, nil
 }
@@ -197,7 +197,7 @@ func (s *store) ListAlbums(ctx context.Context, artistID nineten.ID, p nineten.P
 		return err
 	})
 	if err != nil {
-		return nil, 0, nineten.E(op, err)
+		return nil, 0, dbError(op, err, "")
 	}
 	return albums, total, nil
 }
@@ -288,7 +288,7 @@ func (s *store) TrackByID(ctx context.Context, id nineten.ID) (*nineten.Track, e
 		return nil, notFound(op, "track %d", id)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return t, nil
 }
@@ -299,17 +299,19 @@ func (s *store) ListTracks(ctx context.Context, f nineten.TrackFilter, p nineten
 	const op = "sqlstore.ListTracks"
 	limit, offset := window(p)
 	from := trackFrom
+	var fromArgs []any
 	var w where
 	order := `t.id DESC`
 	if f.Query != "" {
-		match := ftsQuery(f.Query)
-		if match == "" {
+		m, ok := s.match(f.Query)
+		if !ok {
 			// Nothing in the query can match a word.
 			return nil, 0, nil
 		}
-		from += ` JOIN tracks_fts ON tracks_fts.rowid = t.id`
-		w.add(`tracks_fts MATCH ?`, match)
-		order = `tracks_fts.rank, t.id DESC`
+		from += m.join
+		fromArgs = m.joinArgs
+		w.add(m.cond, m.condArgs...)
+		order = m.order + `, t.id DESC`
 	}
 	if f.AlbumID != 0 {
 		w.add(`t.album_id = ?`, f.AlbumID)
@@ -327,17 +329,18 @@ func (s *store) ListTracks(ctx context.Context, f nineten.TrackFilter, p nineten
 	var tracks []nineten.Track
 	var total int
 	err := s.snapshot(ctx, func(q querier) error {
-		if err := q.QueryRowContext(ctx, `SELECT count(*)`+from+w.String(), w.args...).Scan(&total); err != nil {
+		args := append(fromArgs[:len(fromArgs):len(fromArgs)], w.args...)
+		if err := q.QueryRowContext(ctx, `SELECT count(*)`+from+w.String(), args...).Scan(&total); err != nil {
 			return err
 		}
 		var err error
 		tracks, err = queryAll(ctx, q, scanTrack,
 			`SELECT `+trackCols+from+w.String()+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-			append(w.args, limit, offset)...)
+			append(args, limit, offset)...)
 		return err
 	})
 	if err != nil {
-		return nil, 0, nineten.E(op, err)
+		return nil, 0, dbError(op, err, "")
 	}
 	return tracks, total, nil
 }

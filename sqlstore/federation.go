@@ -33,7 +33,7 @@ func (s *store) RemoteActor(ctx context.Context, iri string) (*nineten.RemoteAct
 		return nil, notFound(op, "actor %s", iri)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	a.FetchedAt = fromMS(fetched)
 	return &a, nil
@@ -78,7 +78,7 @@ func (s *store) FollowByActivity(ctx context.Context, activity string) (*nineten
 		return nil, notFound(op, "follow %s", activity)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return f, nil
 }
@@ -87,7 +87,7 @@ func (s *store) Follows(ctx context.Context, local string, inbound bool) ([]nine
 	fs, err := queryAll(ctx, s.read, scanFollow,
 		`SELECT `+followCols+` FROM follows WHERE local = ? AND inbound = ? ORDER BY id`, local, inbound)
 	if err != nil {
-		return nil, nineten.E("sqlstore.Follows", err)
+		return nil, dbError("sqlstore.Follows", err, "")
 	}
 	return fs, nil
 }
@@ -127,7 +127,7 @@ func (s *store) Feed(ctx context.Context, local string, limit int) ([]nineten.Re
 		WHERE f.local = ? AND f.inbound = 0 AND f.state = 'accepted'
 		ORDER BY r.id DESC LIMIT ?`, local, limit)
 	if err != nil {
-		return nil, nineten.E("sqlstore.Feed", err)
+		return nil, dbError("sqlstore.Feed", err, "")
 	}
 	return items, nil
 }
@@ -137,7 +137,7 @@ func (s *store) Followed(ctx context.Context, remote string) (bool, error) {
 	err := s.read.QueryRowContext(ctx,
 		`SELECT count(*) FROM follows WHERE remote = ? AND inbound = 0 AND state = 'accepted'`, remote).Scan(&n)
 	if err != nil {
-		return false, nineten.E("sqlstore.Followed", err)
+		return false, dbError("sqlstore.Followed", err, "")
 	}
 	return n > 0, nil
 }
@@ -164,9 +164,11 @@ func (s *store) BlockDomain(ctx context.Context, b *nineten.DomainBlock) error {
 		}
 		p1, p2 := hostPatterns(b.Host)
 		for _, stmt := range []string{
-			`DELETE FROM follows WHERE remote LIKE ? OR remote LIKE ?`,
-			`DELETE FROM received WHERE actor LIKE ? OR actor LIKE ?`,
-			`DELETE FROM remote_actors WHERE iri LIKE ? OR iri LIKE ?`,
+			// SQLite's LIKE ignores ASCII case, PostgreSQL's does not;
+			// lower() on both sides makes them agree.
+			`DELETE FROM follows WHERE lower(remote) LIKE lower(?) OR lower(remote) LIKE lower(?)`,
+			`DELETE FROM received WHERE lower(actor) LIKE lower(?) OR lower(actor) LIKE lower(?)`,
+			`DELETE FROM remote_actors WHERE lower(iri) LIKE lower(?) OR lower(iri) LIKE lower(?)`,
 		} {
 			if _, err := q.ExecContext(ctx, stmt, p1, p2); err != nil {
 				return dbError("sqlstore.BlockDomain", err, "")
@@ -195,7 +197,7 @@ func (s *store) DomainBlocks(ctx context.Context) ([]nineten.DomainBlock, error)
 		return &b, nil
 	}, `SELECT host, reason, created_at FROM domain_blocks ORDER BY host`)
 	if err != nil {
-		return nil, nineten.E("sqlstore.DomainBlocks", err)
+		return nil, dbError("sqlstore.DomainBlocks", err, "")
 	}
 	return blocks, nil
 }

@@ -62,9 +62,14 @@ func (s *store) Enqueue(ctx context.Context, j *nineten.Job) error {
 
 // Claim hands out the job of one of kinds that has waited longest: a queued
 // job that is due, or a running one whose lease ran out because its worker
-// died. Choosing and leasing happen in one write transaction, so no two
-// claimers get the same job. A job whose lease ran out on its last attempt
-// is failed rather than handed out again.
+// died. Choosing and leasing happen in one transaction, so no two claimers
+// get the same job: on SQLite the write transaction, which holds the write
+// lock; on PostgreSQL a READ COMMITTED transaction that locks the row it
+// picks with FOR UPDATE SKIP LOCKED, so that claimers in several processes
+// pass over the rows others are taking instead of waiting for them (a row
+// leased meanwhile no longer matches once locked, and is passed over too).
+// A job whose lease ran out on its last attempt is failed rather than
+// handed out again.
 func (s *store) Claim(ctx context.Context, kinds []string, now time.Time, lease time.Duration) (*nineten.Job, error) {
 	const op = "sqlstore.Claim"
 	if len(kinds) == 0 {
@@ -81,9 +86,12 @@ func (s *store) Claim(ctx context.Context, kinds []string, now time.Time, lease 
 		AND status IN ('queued', 'running') -- lets SQLite use the index jobs_live
 		AND ((status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until < ?))
 		ORDER BY run_at, id LIMIT 1`
+	if s.pg {
+		pick += ` FOR UPDATE SKIP LOCKED`
+	}
 
 	var job *nineten.Job
-	err := s.atomic(ctx, func(q querier) error {
+	claim := func(q querier) error {
 		job = nil
 		for {
 			var id nineten.ID
@@ -110,9 +118,15 @@ func (s *store) Claim(ctx context.Context, kinds []string, now time.Time, lease 
 				WHERE id = ? RETURNING `+jobCols, ms(now.Add(lease)), at, id))
 			return err
 		}
-	})
+	}
+	var err error
+	if s.db == nil {
+		err = claim(s.write)
+	} else {
+		err = s.db.run(ctx, txClaim, claim)
+	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return job, nil
 }
@@ -126,7 +140,7 @@ func (s *store) Heartbeat(ctx context.Context, id nineten.ID, until time.Time, p
 		UPDATE jobs SET locked_until = ?, progress = ?, updated_at = ?
 		WHERE id = ? AND status = 'running'`, ms(until), progress, ms(nowUTC()), id)
 	if err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
@@ -137,7 +151,7 @@ func (s *store) Heartbeat(ctx context.Context, id nineten.ID, until time.Time, p
 		return notFound(op, "job %d", id)
 	}
 	if err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	return nineten.E(op, nineten.KindConflict, fmt.Sprintf("job %d is %s, not running", id, status))
 }
@@ -176,7 +190,7 @@ func (s *store) JobByID(ctx context.Context, id nineten.ID) (*nineten.Job, error
 		return nil, notFound(op, "job %d", id)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return j, nil
 }
@@ -186,7 +200,7 @@ func (s *store) ActiveJobs(ctx context.Context) ([]nineten.Job, error) {
 	jobs, err := queryAll(ctx, s.read, scanJob,
 		`SELECT `+jobCols+` FROM jobs WHERE status IN ('queued', 'running') ORDER BY id`)
 	if err != nil {
-		return nil, nineten.E("sqlstore.ActiveJobs", err)
+		return nil, dbError("sqlstore.ActiveJobs", err, "")
 	}
 	return jobs, nil
 }

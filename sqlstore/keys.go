@@ -19,7 +19,7 @@ func (s *store) ActorKeys(ctx context.Context, actor string) (*nineten.ActorKeys
 		return nil, notFound(op, "keys of %s", actor)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	k.CreatedAt = fromMS(created)
 	return &k, nil

@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"nineten.dev"
 )
 
 // The embedded ledger's tables (migration 00006): ledger_state is the
 // contract's key-value world state, ledger_log the chained entries. Keys are
-// TEXT in the BINARY collation, so ORDER BY key is byte order, the order
-// Go compares strings in and the contract's Range promises.
+// TEXT in the BINARY collation on SQLite and the "C" collation on
+// PostgreSQL, so ORDER BY key is byte order, the order Go compares strings
+// in and the contract's Range promises.
 
 // emptyHash is the Prev of entry 1.
 var emptyHash = make([]byte, 32)
@@ -37,7 +36,7 @@ func (s *store) LedgerGet(ctx context.Context, key string) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return nonNil(v), nil
 }
@@ -55,21 +54,21 @@ func (s *store) LedgerRange(ctx context.Context, start, end string, fn func(key 
 	}
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k string
 		var v []byte
 		if err := rows.Scan(&k, &v); err != nil {
-			return nineten.E(op, err)
+			return dbError(op, err, "")
 		}
 		if err := fn(k, nonNil(v)); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	return nil
 }
@@ -78,11 +77,14 @@ func (s *store) LedgerCommit(ctx context.Context, e nineten.LedgerEntry, writes 
 	const op = "sqlstore.LedgerCommit"
 	return s.atomic(ctx, func(q querier) error {
 		// Checked in the write transaction, so that two writers (two
-		// processes on one file) cannot both append the same entry number
-		// with different contents: the second finds the first's head.
+		// processes on one database) cannot both append the same entry
+		// number with different contents: the second finds the first's
+		// head. (On PostgreSQL the transaction is serializable: a second
+		// writer that read the same head fails at the primary key or with
+		// a serialization failure, and its retry finds the new head.)
 		head, headHash, err := ledgerHead(ctx, q)
 		if err != nil {
-			return nineten.E(op, err)
+			return dbError(op, err, "")
 		}
 		if head == 0 {
 			headHash = emptyHash
@@ -120,7 +122,7 @@ func (s *store) LedgerCommit(ctx context.Context, e nineten.LedgerEntry, writes 
 // ledgerError classifies a failed statement of the ledger: a broken CHECK
 // (an empty key, a hash of the wrong length) is invalid input.
 func ledgerError(op string, err error, conflict string) error {
-	if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_CHECK {
+	if constraint(err) == violatesCheck {
 		return nineten.E(op, nineten.KindInvalid, "an empty state key, or a hash that is not 32 bytes", err)
 	}
 	return dbError(op, err, conflict)
@@ -132,14 +134,14 @@ func (s *store) LedgerEntries(ctx context.Context, fromSeq int64, fn func(ninete
 		`SELECT seq, prev, op, args, writes, events, hash, signer, sig, at
 		 FROM ledger_log WHERE seq >= ? ORDER BY seq`, fromSeq)
 	if err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var e nineten.LedgerEntry
 		var at int64
 		if err := rows.Scan(&e.Seq, &e.Prev, &e.Op, &e.Args, &e.Writes, &e.Events, &e.Hash, &e.Signer, &e.Sig, &at); err != nil {
-			return nineten.E(op, err)
+			return dbError(op, err, "")
 		}
 		e.At = fromMS(at)
 		if err := fn(e); err != nil {
@@ -147,7 +149,7 @@ func (s *store) LedgerEntries(ctx context.Context, fromSeq int64, fn func(ninete
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	return nil
 }
@@ -155,7 +157,7 @@ func (s *store) LedgerEntries(ctx context.Context, fromSeq int64, fn func(ninete
 func (s *store) LedgerHead(ctx context.Context) (int64, []byte, error) {
 	seq, hash, err := ledgerHead(ctx, s.read)
 	if err != nil {
-		return 0, nil, nineten.E("sqlstore.LedgerHead", err)
+		return 0, nil, dbError("sqlstore.LedgerHead", err, "")
 	}
 	return seq, hash, nil
 }

@@ -39,7 +39,7 @@ func (s *store) ListenSessionByID(ctx context.Context, id string) (*nineten.List
 		return nil, notFound(op, "listen session %q", id)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	ls.StartedAt, ls.LastReportAt = fromMS(started), fromMS(reported)
 	return &ls, nil
@@ -66,7 +66,7 @@ func (s *store) ServedSegments(ctx context.Context, sessionID string) ([]nineten
 		SELECT session_id, rendition, idx, start_ms, end_ms, served_at
 		FROM served_segments WHERE session_id = ? ORDER BY rendition, idx`, sessionID)
 	if err != nil {
-		return nil, nineten.E("sqlstore.ServedSegments", err)
+		return nil, dbError("sqlstore.ServedSegments", err, "")
 	}
 	return segs, nil
 }
@@ -92,7 +92,7 @@ func (s *store) UpdateListenProgress(ctx context.Context, ls *nineten.ListenSess
 		WHERE id = ? AND last_seq < ?`,
 		ls.LastSeq, ls.HeardMS, ls.PositionMS, ms(ls.LastReportAt), ls.ID, ls.LastSeq)
 	if err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
@@ -103,16 +103,16 @@ func (s *store) UpdateListenProgress(ctx context.Context, ls *nineten.ListenSess
 		return notFound(op, "listen session %q", ls.ID)
 	}
 	if err != nil {
-		return nineten.E(op, err)
+		return dbError(op, err, "")
 	}
 	return nineten.E(op, nineten.KindConflict, fmt.Sprintf("report %d is not newer than %d", ls.LastSeq, last))
 }
 
 // SaveListen creates or updates the listen of l.SessionID, and counts a
 // play when the listen becomes verified. Reading the stored status and
-// writing the new one happen in one write transaction, which holds SQLite's
-// write lock throughout, so concurrent saves of the same listen cannot both
-// see it unverified and count twice. Once verified, a listen stays verified
+// writing the new one happen in one write transaction (which holds SQLite's
+// write lock throughout, and is serializable on PostgreSQL), so concurrent
+// saves of the same listen cannot both see it unverified and count twice. Once verified, a listen stays verified
 // with its first VerifiedAt; l is updated to what was stored.
 func (s *store) SaveListen(ctx context.Context, l *nineten.Listen) error {
 	const op = "sqlstore.SaveListen"
@@ -147,7 +147,7 @@ func (s *store) SaveListen(ctx context.Context, l *nineten.Listen) error {
 				heard_ms, status, reason, verified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (session_id) DO UPDATE SET
-				heard_ms = max(heard_ms, excluded.heard_ms),
+				heard_ms = CASE WHEN excluded.heard_ms > listens.heard_ms THEN excluded.heard_ms ELSE listens.heard_ms END,
 				status = excluded.status,
 				reason = excluded.reason,
 				verified_at = excluded.verified_at
@@ -213,7 +213,7 @@ func (s *store) ListenBySession(ctx context.Context, sessionID string) (*nineten
 		return nil, notFound(op, "the listen of session %q", sessionID)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return l, nil
 }
@@ -230,7 +230,7 @@ func (s *store) RecentListens(ctx context.Context, userID nineten.ID, limit int)
 		WHERE l.user_id = ? AND l.status = 'verified'
 		ORDER BY l.started_at DESC, l.id DESC LIMIT ?`, userID, limit)
 	if err != nil {
-		return nil, nineten.E("sqlstore.RecentListens", err)
+		return nil, dbError("sqlstore.RecentListens", err, "")
 	}
 	return listens, nil
 }

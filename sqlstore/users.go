@@ -46,7 +46,7 @@ func (s *store) UserByID(ctx context.Context, id nineten.ID) (*nineten.User, err
 		return nil, notFound(op, "user %d", id)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return u, nil
 }
@@ -60,7 +60,7 @@ func (s *store) UserByUsername(ctx context.Context, username string) (*nineten.U
 		return nil, notFound(op, "user %q", username)
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return u, nil
 }
@@ -94,7 +94,7 @@ func (s *store) ListUsers(ctx context.Context, p nineten.Page) ([]nineten.User, 
 		return err
 	})
 	if err != nil {
-		return nil, 0, nineten.E(op, err)
+		return nil, 0, dbError(op, err, "")
 	}
 	return users, total, nil
 }
@@ -102,7 +102,7 @@ func (s *store) ListUsers(ctx context.Context, p nineten.Page) ([]nineten.User, 
 func (s *store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
-		return 0, nineten.E("sqlstore.CountUsers", err)
+		return 0, dbError("sqlstore.CountUsers", err, "")
 	}
 	return n, nil
 }
@@ -131,7 +131,7 @@ func (s *store) SessionByHash(ctx context.Context, tokenHash string) (*nineten.S
 		return nil, nineten.E(op, nineten.KindNotFound, "the session does not exist")
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	sess.CreatedAt, sess.ExpiresAt = fromMS(created), fromMS(expires)
 	return &sess, nil
@@ -141,14 +141,14 @@ func (s *store) SessionByHash(ctx context.Context, tokenHash string) (*nineten.S
 // an error, so that logging out twice is harmless.
 func (s *store) DeleteSession(ctx context.Context, tokenHash string) error {
 	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash); err != nil {
-		return nineten.E("sqlstore.DeleteSession", err)
+		return dbError("sqlstore.DeleteSession", err, "")
 	}
 	return nil
 }
 
 func (s *store) DeleteUserSessions(ctx context.Context, userID nineten.ID) error {
 	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
-		return nineten.E("sqlstore.DeleteUserSessions", err)
+		return dbError("sqlstore.DeleteUserSessions", err, "")
 	}
 	return nil
 }
@@ -189,7 +189,7 @@ func (s *store) TokenByHash(ctx context.Context, tokenHash string) (*nineten.API
 		return nil, nineten.E(op, nineten.KindNotFound, "the token does not exist")
 	}
 	if err != nil {
-		return nil, nineten.E(op, err)
+		return nil, dbError(op, err, "")
 	}
 	return t, nil
 }
@@ -205,7 +205,7 @@ func (s *store) ListTokens(ctx context.Context, userID nineten.ID) ([]nineten.AP
 	tokens, err := queryAll(ctx, s.read, scanToken,
 		`SELECT `+tokenCols+` FROM api_tokens WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
-		return nil, nineten.E("sqlstore.ListTokens", err)
+		return nil, dbError("sqlstore.ListTokens", err, "")
 	}
 	return tokens, nil
 }
