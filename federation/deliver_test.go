@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -17,16 +16,20 @@ import (
 	"nineten.dev/federation/httpsig"
 	"nineten.dev/federation/safehttp"
 	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/dbtest"
 )
+
+// The package's tests run through dbtest, which stops the PostgreSQL
+// cluster of the deliveries' tests after them.
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // A server that takes only RFC 9421 signatures gets the delivery on the
 // second knock, and the first knock is skipped from then on.
 func TestDeliveryKnocksAgainWithRFC9421(t *testing.T) {
-	db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "9ten.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	dbtest.Each(t, func(t *testing.T, db *sqlstore.DB) { testDeliveryKnocksAgainWithRFC9421(t, db) })
+}
+
+func testDeliveryKnocksAgainWithRFC9421(t *testing.T, db *sqlstore.DB) {
 	f := &Service{
 		Store: db, Base: &url.URL{Scheme: "http", Host: "node.test"}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Client: safehttp.New(safehttp.Options{AllowLoopback: true}),
