@@ -5,7 +5,10 @@
 //     same files on loopback (goal ≥ 0.9×);
 //   - upload-to-playable: seconds from the end of an upload to a playable
 //     track vs running the same ffmpeg transcode directly (goal ≤ 1.10×);
-//   - time to first audio in the browser test (goal < 300 ms).
+//   - time to first audio in the browser test (goal < 300 ms);
+//   - fan-out of one Create to 1,000 follower inboxes: deliveries/s
+//     through the node's delivery path vs a plain loop of signed POSTs
+//     (goal ≥ 200/s), and p50/p99 from enqueue to receipt.
 //
 // Run it with `go run ./bench` (add -skip-browser to leave out the browser).
 package main
@@ -47,7 +50,7 @@ func main() {
 		conns       = flag.Int("c", 16, "concurrent clients in the segment benchmark")
 		trackSecs   = flag.Int("track-seconds", 300, "length of the upload-to-playable track")
 		skipBrowser = flag.Bool("skip-browser", false, "skip the browser time-to-first-audio measurement")
-		only        = flag.String("only", "", "run only this benchmark: segments, upload or browser")
+		only        = flag.String("only", "", "run only this benchmark: segments, upload, browser or fanout")
 		cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	)
 	flag.Parse()
@@ -88,6 +91,9 @@ func main() {
 		}
 		slices.Sort(runs)
 		fmt.Printf("%-34s %11.0f ms %14s %8s %s (runs: %.0f, %.0f, %.0f ms)\n", "time to first audio (browser)", runs[1], "-", "-", "< 300 ms", runs[0], runs[1], runs[2])
+	}
+	if run("fanout") {
+		fanout(ctx) // bench/fanout.go
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,11 @@ const JobDeliver = "federation_deliver"
 const deliveryAttempts = 15
 
 type delivery struct {
-	Signer   string          `json:"signer"` // local actor name
+	Signer string `json:"signer"` // local actor name
+	// KeyID names the signer's key, so that each delivery of a fan-out
+	// need not look its actor up again; jobs queued before it was added
+	// do without.
+	KeyID    string          `json:"keyId,omitempty"`
 	Inbox    string          `json:"inbox"`
 	Activity json.RawMessage `json:"activity"`
 	// Tries counts the attempts made by the jobs this one was handed over
@@ -42,26 +47,50 @@ const (
 
 // deliver queues an activity for each inbox, signed by the local actor.
 func (f *Service) deliver(ctx context.Context, signer string, activity any, inboxes ...string) error {
+	const op = "federation.deliver"
 	body, err := json.Marshal(activity)
 	if err != nil {
-		return err
+		return nineten.E(op, nineten.KindInvalid, "the activity does not encode as JSON", err)
+	}
+	iri, err := f.actorIRI(ctx, signer)
+	if err != nil {
+		return nineten.E(op, err)
 	}
 	seen := map[string]bool{}
+	var queue []*nineten.Job
 	for _, inbox := range inboxes {
 		if inbox == "" || seen[inbox] || f.blocked(ctx, inbox) {
 			continue
 		}
 		seen[inbox] = true
-		payload, _ := json.Marshal(delivery{Signer: signer, Inbox: inbox, Activity: body})
-		if err := f.Store.Enqueue(ctx, &nineten.Job{Kind: JobDeliver, Payload: payload, MaxAttempts: deliveryAttempts, RunAt: f.now()}); err != nil {
-			return err
-		}
+		payload, _ := json.Marshal(delivery{Signer: signer, KeyID: iri + "#main-key", Inbox: inbox, Activity: body})
+		queue = append(queue, &nineten.Job{Kind: JobDeliver, Payload: payload, MaxAttempts: deliveryAttempts, RunAt: f.now()})
 	}
-	if f.Enqueued != nil {
-		f.Enqueued()
+	// A fan-out is queued in batches, a transaction each, and the workers
+	// are woken after each: a commit per job would cost a thousand
+	// commits on SQLite's one writer, and one transaction for all would
+	// hold up the first delivery until the last one is queued.
+	for batch := range slices.Chunk(queue, enqueueBatch) {
+		err := f.Store.WithTx(ctx, func(tx nineten.Store) error {
+			for _, j := range batch {
+				if err := tx.Enqueue(ctx, j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nineten.E(op, "could not queue the deliveries", err)
+		}
+		if f.Enqueued != nil {
+			f.Enqueued()
+		}
 	}
 	return nil
 }
+
+// enqueueBatch is how many deliveries are queued in one transaction.
+const enqueueBatch = 100
 
 // Deliverer is the job handler that POSTs queued activities.
 type Deliverer struct{ *Service }
@@ -100,11 +129,14 @@ func (d Deliverer) send(ctx context.Context, in delivery, host string) error {
 	if err != nil {
 		return err
 	}
-	iri, err := d.actorIRI(ctx, in.Signer)
-	if err != nil {
-		return nineten.E(op, nineten.KindInvalid, "the sender is gone", err)
+	if in.KeyID == "" {
+		iri, err := d.actorIRI(ctx, in.Signer)
+		if err != nil {
+			return nineten.E(op, nineten.KindInvalid, "the sender is gone", err)
+		}
+		in.KeyID = iri + "#main-key"
 	}
-	key := httpsig.Key{ID: iri + "#main-key", Private: k.RSA}
+	key := httpsig.Key{ID: in.KeyID, Private: k.RSA}
 	// Draft-cavage first: every fediverse server reads it. A server that
 	// answers 400/401 may accept only RFC 9421: knock again with that
 	// (as Mastodon does), and remember the host's preference.

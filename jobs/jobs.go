@@ -124,9 +124,11 @@ func (r *Runner) work(ctx context.Context) {
 			}
 			continue
 		}
-		r.RunJob(ctx, job)
-		// Another job may be waiting: wake a sibling too.
+		// Another job may be waiting: wake a sibling now rather than after
+		// this job, so that a burst (a fan-out of deliveries) has every
+		// worker busy within a few claims.
 		r.Kick()
+		r.RunJob(ctx, job)
 	}
 }
 
