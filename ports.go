@@ -183,6 +183,11 @@ type ListenStore interface {
 	// RecentListens lists a listener's verified listens, newest first,
 	// each with its track.
 	RecentListens(ctx context.Context, userID ID, limit int) ([]Listen, error)
+	// SaveListening stores a batch of progress reports and served segments
+	// in one transaction: each report only if newer than the stored one,
+	// each segment once; those of sessions that are gone are skipped. It
+	// is how a busy node writes what many players sent in the last moment.
+	SaveListening(ctx context.Context, reports []ListenSession, segments []ServedSegment) error
 	// ListeningTotals sums verified listens of logged-in listeners that
 	// started in [q.From, q.To) and lasted at least q.MinHeardMS, per
 	// listener and artist, and calls fn for each in order of user, then

@@ -205,20 +205,7 @@ func (s *Service) flush(ctx context.Context) {
 		}
 		l.mu.Unlock()
 	}
-	err := s.Store.WithTx(ctx, func(tx nineten.Store) error {
-		for _, seg := range segs {
-			if err := tx.RecordServedSegment(ctx, seg); err != nil && nineten.ErrorKind(err) != nineten.KindNotFound {
-				return err
-			}
-		}
-		for i := range reports {
-			err := tx.UpdateListenProgress(ctx, &reports[i])
-			if err != nil && nineten.ErrorKind(err) != nineten.KindConflict && nineten.ErrorKind(err) != nineten.KindNotFound {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.Store.SaveListening(ctx, reports, segs)
 	if err == nil {
 		return
 	}
