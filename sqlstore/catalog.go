@@ -31,13 +31,17 @@ func (s *store) CreateArtist(ctx context.Context, a *nineten.Artist) error {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = nowUTC()
 	}
+	taken := fmt.Sprintf("the artist address %q is taken", a.Slug)
 	err := s.write.QueryRowContext(ctx, `
 		INSERT INTO artists (owner_id, name, slug, bio, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
 		a.OwnerID, a.Name, a.Slug, a.Bio, ms(a.CreatedAt),
 	).Scan(&a.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nineten.E(op, nineten.KindConflict, taken)
+	}
 	if err != nil {
-		return dbError(op, err, fmt.Sprintf("the artist address %q is taken", a.Slug))
+		return dbError(op, err, taken)
 	}
 	return nil
 }
@@ -107,13 +111,15 @@ func (s *store) ListArtists(ctx context.Context, query string, p nineten.Page) (
 // UpdateArtist stores the owner, name, slug and bio of a.
 func (s *store) UpdateArtist(ctx context.Context, a *nineten.Artist) error {
 	const op = "sqlstore.UpdateArtist"
-	res, err := s.write.ExecContext(ctx,
-		`UPDATE artists SET owner_id = ?, name = ?, slug = ?, bio = ? WHERE id = ?`,
-		a.OwnerID, a.Name, a.Slug, a.Bio, a.ID)
+	taken := fmt.Sprintf("the artist address %q is taken", a.Slug)
+	res, err := s.write.ExecContext(ctx, `
+		UPDATE artists SET owner_id = ?, name = ?, slug = ?, bio = ?
+		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM artists o WHERE o.slug = ? AND o.id <> ?)`,
+		a.OwnerID, a.Name, a.Slug, a.Bio, a.ID, a.Slug, a.ID)
 	if err != nil {
-		return dbError(op, err, fmt.Sprintf("the artist address %q is taken", a.Slug))
+		return dbError(op, err, taken)
 	}
-	return mustAffect(op, res, nil, fmt.Sprintf("artist %d", a.ID))
+	return s.updatedOrTaken(ctx, op, res, `artists`, a.ID, fmt.Sprintf("artist %d", a.ID), taken)
 }
 
 const albumCols = `al.id, al.artist_id, ar.name, al.title, al.year, al.genre, al.cover_key, al.created_at,

@@ -27,11 +27,9 @@ func (s *store) ActorKeys(ctx context.Context, actor string) (*nineten.ActorKeys
 
 func (s *store) CreateActorKeys(ctx context.Context, k *nineten.ActorKeys) error {
 	const op = "sqlstore.CreateActorKeys"
-	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO actor_keys (actor, rsa_private_pem, ed25519_seed, created_at) VALUES (?, ?, ?, ?)`,
+	res, err := s.write.ExecContext(ctx,
+		`INSERT INTO actor_keys (actor, rsa_private_pem, ed25519_seed, created_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT DO NOTHING`,
 		k.Actor, k.RSAPrivatePEM, k.Ed25519Seed, ms(k.CreatedAt))
-	if err != nil {
-		return dbError(op, err, k.Actor+" has keys already")
-	}
-	return nil
+	return inserted(op, res, err, k.Actor+" has keys already")
 }

@@ -15,16 +15,13 @@ func (s *store) CreateListenSession(ctx context.Context, ls *nineten.ListenSessi
 	if ls.StartedAt.IsZero() {
 		ls.StartedAt = nowUTC()
 	}
-	_, err := s.write.ExecContext(ctx, `
+	res, err := s.write.ExecContext(ctx, `
 		INSERT INTO listen_sessions (id, track_id, user_id, anon_id, started_at,
 			last_seq, heard_ms, position_ms, last_report_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		ls.ID, ls.TrackID, nullID(ls.UserID), ls.AnonID, ms(ls.StartedAt),
 		ls.LastSeq, ls.HeardMS, ls.PositionMS, ms(ls.LastReportAt))
-	if err != nil {
-		return dbError(op, err, fmt.Sprintf("listen session %q already exists", ls.ID))
-	}
-	return nil
+	return inserted(op, res, err, fmt.Sprintf("listen session %q already exists", ls.ID))
 }
 
 func (s *store) ListenSessionByID(ctx context.Context, id string) (*nineten.ListenSession, error) {

@@ -493,6 +493,54 @@ func mustAffect(op string, res sql.Result, err error, what string) error {
 	return nil
 }
 
+// Unique keys and transactions: a method that finds a unique key taken
+// (a username, an artist's address, a session) returns KindConflict
+// without the database raising an error, through ON CONFLICT DO NOTHING or
+// a NOT EXISTS guard. A caller may then carry on in the same transaction,
+// as catalog does when it tries the next free address: on PostgreSQL a
+// failed statement aborts the whole transaction, on SQLite it does not, and
+// this way both keep it usable. (A race with another writer can still end
+// in a unique violation, which PostgreSQL's serializable transactions
+// mostly turn into a retried serialization failure.)
+
+// inserted is the result of an INSERT … ON CONFLICT DO NOTHING: a conflict
+// when it inserted nothing.
+func inserted(op string, res sql.Result, err error, conflict string) error {
+	if err != nil {
+		return dbError(op, err, conflict)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nineten.E(op, err)
+	}
+	if n == 0 {
+		return nineten.E(op, nineten.KindConflict, conflict)
+	}
+	return nil
+}
+
+// updatedOrTaken is the result of an UPDATE of row id of table guarded by
+// NOT EXISTS against taking a unique key: not found when the row does not
+// exist, a conflict when it does (and so the key was taken).
+func (s *store) updatedOrTaken(ctx context.Context, op string, res sql.Result, table string, id nineten.ID, what, conflict string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nineten.E(op, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var one int
+	err = s.write.QueryRowContext(ctx, `SELECT 1 FROM `+table+` WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(op, "%s", what)
+	}
+	if err != nil {
+		return dbError(op, err, "")
+	}
+	return nineten.E(op, nineten.KindConflict, conflict)
+}
+
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 

@@ -28,13 +28,17 @@ func (s *store) CreateUser(ctx context.Context, u *nineten.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = nowUTC()
 	}
+	taken := fmt.Sprintf("username %q is taken", u.Username)
 	err := s.write.QueryRowContext(ctx, `
 		INSERT INTO users (username, display_name, password_hash, role, disabled, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
 		u.Username, u.DisplayName, u.PasswordHash, u.Role, u.Disabled, ms(u.CreatedAt),
 	).Scan(&u.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nineten.E(op, nineten.KindConflict, taken)
+	}
 	if err != nil {
-		return dbError(op, err, fmt.Sprintf("username %q is taken", u.Username))
+		return dbError(op, err, taken)
 	}
 	return nil
 }
@@ -68,14 +72,15 @@ func (s *store) UserByUsername(ctx context.Context, username string) (*nineten.U
 // UpdateUser stores every field of u but its ID and creation time.
 func (s *store) UpdateUser(ctx context.Context, u *nineten.User) error {
 	const op = "sqlstore.UpdateUser"
+	taken := fmt.Sprintf("username %q is taken", u.Username)
 	res, err := s.write.ExecContext(ctx, `
 		UPDATE users SET username = ?, display_name = ?, password_hash = ?, role = ?, disabled = ?
-		WHERE id = ?`,
-		u.Username, u.DisplayName, u.PasswordHash, u.Role, u.Disabled, u.ID)
+		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users o WHERE o.username = ? AND o.id <> ?)`,
+		u.Username, u.DisplayName, u.PasswordHash, u.Role, u.Disabled, u.ID, u.Username, u.ID)
 	if err != nil {
-		return dbError(op, err, fmt.Sprintf("username %q is taken", u.Username))
+		return dbError(op, err, taken)
 	}
-	return mustAffect(op, res, nil, fmt.Sprintf("user %d", u.ID))
+	return s.updatedOrTaken(ctx, op, res, `users`, u.ID, fmt.Sprintf("user %d", u.ID), taken)
 }
 
 // ListUsers lists users in the order they signed up.
@@ -109,13 +114,11 @@ func (s *store) CountUsers(ctx context.Context) (int, error) {
 
 func (s *store) CreateSession(ctx context.Context, sess nineten.Session) error {
 	const op = "sqlstore.CreateSession"
-	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+	res, err := s.write.ExecContext(ctx,
+		`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT DO NOTHING`,
 		sess.TokenHash, sess.UserID, ms(sess.CreatedAt), ms(sess.ExpiresAt))
-	if err != nil {
-		return dbError(op, err, "the session already exists")
-	}
-	return nil
+	return inserted(op, res, err, "the session already exists")
 }
 
 // SessionByHash returns the session with the token hash, expired or not:
@@ -172,9 +175,12 @@ func (s *store) CreateToken(ctx context.Context, t *nineten.APIToken) error {
 	}
 	err := s.write.QueryRowContext(ctx, `
 		INSERT INTO api_tokens (user_id, name, token_hash, created_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
 		t.UserID, t.Name, t.TokenHash, ms(t.CreatedAt), ms(t.LastUsedAt),
 	).Scan(&t.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nineten.E(op, nineten.KindConflict, "the token already exists")
+	}
 	if err != nil {
 		return dbError(op, err, "the token already exists")
 	}

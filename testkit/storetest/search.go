@@ -74,6 +74,8 @@ var searchTests = []test{
 		e.wantSearch("AC/DC", c.thunderstruck) // punctuation inside a word
 		e.wantSearch("björk", c.joga)          // beyond ASCII
 		e.wantSearch("BJÖRK", c.joga)          // beyond ASCII, any case
+		e.wantSearch("bjork", c.joga)          // without its diacritics
+		e.wantSearch("JOGA björk", c.joga)     // title and artist, without and with
 		e.wantSearch("midnight synth", c.midnightCity)
 		e.wantSearch("midnight punk") // every term must match
 		e.wantSearch("zzz")
@@ -150,7 +152,7 @@ var searchTests = []test{
 			`^`, `^one`, `(`, `)`, `()`, `)(`, `{`, `{title}: one`, `:`, `title:one`, `one:`,
 			`+`, `one + more`, `AND`, `OR`, `NOT`, `one AND`, `OR one`, `NOT one`, `one NOT`,
 			`'`, `\`, `%`, `_`, `;`, `' OR 1=1 --`, `"; DROP TABLE tracks; --`,
-			`日本語`, `🎸`, `Ünïcödé`, "\x00", "one\x00more", "\xff\xfe", "\u200b", "e\u0301",
+			`日本語`, `🎸`, `Ünïcödé`, "\x00", "one\x00more", "\xff\xfe", "one\xffmore", "thunder\xc3", "\u200b", "e\u0301",
 			"   ", "\t\n", strings.Repeat("one ", 300), strings.Repeat("(", 1000),
 		} {
 			if _, _, err := e.s.ListTracks(e.ctx, nineten.TrackFilter{Query: q}, nineten.Page{}); err != nil {
@@ -160,5 +162,7 @@ var searchTests = []test{
 		e.wantSearch(`"one`, c.oneMoreTime)
 		e.wantSearch(`one*`, c.oneMoreTime)
 		e.wantSearch(`(one)`, c.oneMoreTime)
+		e.wantSearch("one\xffmore", c.oneMoreTime) // bytes that are not UTF-8 separate words
+		e.wantSearch("jo\u0301ga", c.joga)         // a combining accent, as typed on some keyboards
 	}},
 }

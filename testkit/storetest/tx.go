@@ -97,6 +97,50 @@ var txTests = []test{
 		e.wantKind(err, nineten.KindConflict)
 	}},
 
+	// A caller may try another name after a conflict without starting
+	// over, as catalog does with artist addresses: a conflict leaves the
+	// transaction usable. (PostgreSQL aborts a transaction at its first
+	// failed statement; a store must not let a conflict be one.)
+	{"WithTx/ConflictLeavesTransactionUsable", func(e *env) {
+		vi, tr := e.listenFixture()
+		taken := e.artist(vi.ID, "Taken")
+		e.listenSession("s1", tr.ID, vi.ID, t0)
+		e.ok(e.s.CreateSession(e.ctx, nineten.Session{TokenHash: "h", UserID: vi.ID, CreatedAt: t0, ExpiresAt: at(time.Hour)}))
+		e.ok(e.s.CreateToken(e.ctx, &nineten.APIToken{UserID: vi.ID, TokenHash: "t", CreatedAt: t0}))
+		e.ok(e.s.CreateActorKeys(e.ctx, &nineten.ActorKeys{Actor: "artist:1", RSAPrivatePEM: "pem", Ed25519Seed: []byte{1}, CreatedAt: t0}))
+		var mine *nineten.Artist
+		e.ok(e.s.WithTx(e.ctx, func(tx nineten.Store) error {
+			e.wantKind(tx.CreateUser(e.ctx, &nineten.User{Username: "LISTENER", Role: nineten.RoleListener, CreatedAt: t0}), nineten.KindConflict)
+			walt := &nineten.User{Username: "walt", Role: nineten.RoleArtist, CreatedAt: t0}
+			e.ok(tx.CreateUser(e.ctx, walt))
+			walt.Username = vi.Username
+			e.wantKind(tx.UpdateUser(e.ctx, walt), nineten.KindConflict)
+			mine = &nineten.Artist{OwnerID: walt.ID, Name: "Walt", Slug: taken.Slug, CreatedAt: t0}
+			e.wantKind(tx.CreateArtist(e.ctx, mine), nineten.KindConflict)
+			mine.Slug = "walt"
+			e.ok(tx.CreateArtist(e.ctx, mine))
+			mine.Slug = taken.Slug
+			e.wantKind(tx.UpdateArtist(e.ctx, mine), nineten.KindConflict)
+			mine.Slug = "walt"
+			e.wantKind(tx.CreateSession(e.ctx, nineten.Session{TokenHash: "h", UserID: walt.ID, CreatedAt: t0, ExpiresAt: at(time.Hour)}), nineten.KindConflict)
+			e.wantKind(tx.CreateToken(e.ctx, &nineten.APIToken{UserID: walt.ID, TokenHash: "t", CreatedAt: t0}), nineten.KindConflict)
+			e.wantKind(tx.CreateActorKeys(e.ctx, &nineten.ActorKeys{Actor: "artist:1", RSAPrivatePEM: "x", Ed25519Seed: []byte{2}, CreatedAt: t0}), nineten.KindConflict)
+			e.wantKind(tx.CreateListenSession(e.ctx, &nineten.ListenSession{ID: "s1", TrackID: tr.ID, StartedAt: t0}), nineten.KindConflict)
+			// After all that, the transaction still writes.
+			return tx.UpdateArtist(e.ctx, &nineten.Artist{ID: mine.ID, OwnerID: walt.ID, Name: "Walt W.", Slug: "walt"})
+		}))
+		got, err := e.s.ArtistBySlug(e.ctx, "walt")
+		e.ok(err)
+		if got.ID != mine.ID || got.Name != "Walt W." {
+			e.Errorf("artist walt is %d %q, want %d %q", got.ID, got.Name, mine.ID, "Walt W.")
+		}
+		u, err := e.s.UserByUsername(e.ctx, "walt")
+		e.ok(err)
+		if u.ID != got.OwnerID {
+			e.Errorf("walt is user %d, the artist's owner %d", u.ID, got.OwnerID)
+		}
+	}},
+
 	{"Ping", func(e *env) {
 		e.ok(e.s.Ping(e.ctx))
 		e.ok(e.s.WithTx(e.ctx, func(tx nineten.Store) error { return tx.Ping(e.ctx) }))

@@ -71,6 +71,31 @@ var userTests = []test{
 		}
 	}},
 
+	// Text a store cannot keep (a NUL character, bytes that are not UTF-8:
+	// PostgreSQL refuses both) is refused as invalid input, never as an
+	// internal error; a store that can keep it gives it back unchanged.
+	// Looking such text up finds nothing, or is refused the same way.
+	{"Users/TextItCannotKeep", func(e *env) {
+		for i, name := range []string{"nul\x00byte", "bad\xffutf8"} {
+			u := &nineten.User{Username: fmt.Sprintf("odd%d", i), DisplayName: name, Role: nineten.RoleListener, CreatedAt: t0}
+			switch err := e.s.CreateUser(e.ctx, u); nineten.ErrorKind(err) {
+			case nineten.KindInvalid:
+			case nineten.KindOther:
+				e.ok(err)
+				got, err := e.s.UserByID(e.ctx, u.ID)
+				e.ok(err)
+				if got.DisplayName != name {
+					e.Errorf("display name %q read back as %q", name, got.DisplayName)
+				}
+			default:
+				e.Errorf("storing %q: %v", name, err)
+			}
+			if _, err := e.s.UserByUsername(e.ctx, name); nineten.ErrorKind(err) != nineten.KindNotFound && nineten.ErrorKind(err) != nineten.KindInvalid {
+				e.Errorf("looking up %q: %v; want not found or invalid", name, err)
+			}
+		}
+	}},
+
 	{"Users/Disable", func(e *env) {
 		u := e.user("grace")
 		u.Disabled = true
