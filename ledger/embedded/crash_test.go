@@ -16,19 +16,22 @@ import (
 	"nineten.dev/chaincode"
 	"nineten.dev/ledger/embedded"
 	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/dbtest"
 )
 
 // TestMain doubles as the node process that the crash test kills: with
 // crashChildEnv set, the test binary runs crashChild instead of the tests.
+// The tests run through dbtest, which stops the PostgreSQL cluster after
+// them.
 func TestMain(m *testing.M) {
-	if path := os.Getenv(crashChildEnv); path != "" {
-		if err := crashChild(path, os.Getenv(crashPeriodEnv), os.Getenv(crashModeEnv)); err != nil {
+	if dsn := os.Getenv(crashChildEnv); dsn != "" {
+		if err := crashChild(dsn, os.Getenv(crashPeriodEnv), os.Getenv(crashModeEnv)); err != nil {
 			fmt.Fprintln(os.Stderr, "crash child:", err)
 			os.Exit(2)
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	dbtest.Main(m)
 }
 
 // monthListeners is how many listeners pay in each month of the crash
@@ -100,55 +103,57 @@ var errPowerCut = errors.New("the power went out")
 // the context cancelled before COMMIT) leaves nothing behind; the next
 // invocation continues the chain as if it had never run.
 func TestFailedCommitLeavesNothing(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		fail func(cancel context.CancelFunc) error
-		want func(error) bool
-	}{
-		{"error", func(context.CancelFunc) error { return errPowerCut }, func(err error) bool { return errors.Is(err, errPowerCut) }},
-		{"cancelled", func(cancel context.CancelFunc) error { cancel(); return nil }, func(err error) bool { return errors.Is(err, context.Canceled) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
-			db, _ := openDB(t)
-			l := newLedger(db)
-			mem := chaincode.NewMemState()
-			for _, inv := range []invoker{onLedger(ctx, l), onMem(mem)} {
-				noErr(t, payMonth(inv, "2025-06"))
-			}
-			seq, h := head(t, db)
-			before := dump(t, db)
+	dbtest.EachDialect(t, func(t *testing.T, dialect string) {
+		for _, tc := range []struct {
+			name string
+			fail func(cancel context.CancelFunc) error
+			want func(error) bool
+		}{
+			{"error", func(context.CancelFunc) error { return errPowerCut }, func(err error) bool { return errors.Is(err, errPowerCut) }},
+			{"cancelled", func(cancel context.CancelFunc) error { cancel(); return nil }, func(err error) bool { return errors.Is(err, context.Canceled) }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := t.Context()
+				db, _ := openDB(t, dialect)
+				l := newLedger(db)
+				mem := chaincode.NewMemState()
+				for _, inv := range []invoker{onLedger(ctx, l), onMem(mem)} {
+					noErr(t, payMonth(inv, "2025-06"))
+				}
+				seq, h := head(t, db)
+				before := dump(t, db)
 
-			callCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			failing := &embedded.Ledger{Store: &abortingStore{DB: db, t: t, fail: func() error { return tc.fail(cancel) }}, Key: testKey}
-			err := settle(onLedger(callCtx, failing), na, "2025-06", monthListening("2025-06"))
-			if !tc.want(err) {
-				t.Fatalf("the failed settlement returned %v", err)
-			}
-			if s2, h2 := head(t, db); s2 != seq || string(h2) != string(h) {
-				t.Fatalf("the log moved from entry %d to %d", seq, s2)
-			}
-			if after := dump(t, db); !slices.Equal(before, after) {
-				t.Fatal("the state changed")
-			}
+				callCtx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				failing := &embedded.Ledger{Store: &abortingStore{DB: db, t: t, fail: func() error { return tc.fail(cancel) }}, Key: testKey}
+				err := settle(onLedger(callCtx, failing), na, "2025-06", monthListening("2025-06"))
+				if !tc.want(err) {
+					t.Fatalf("the failed settlement returned %v", err)
+				}
+				if s2, h2 := head(t, db); s2 != seq || string(h2) != string(h) {
+					t.Fatalf("the log moved from entry %d to %d", seq, s2)
+				}
+				if after := dump(t, db); !slices.Equal(before, after) {
+					t.Fatal("the state changed")
+				}
 
-			for _, inv := range []invoker{onLedger(ctx, l), onMem(mem)} {
-				noErr(t, settle(inv, na, "2025-06", monthListening("2025-06")))
-			}
-			s3, _ := head(t, db)
-			var last nineten.LedgerEntry
-			noErr(t, db.LedgerEntries(ctx, s3, func(e nineten.LedgerEntry) error { last = e; return nil }))
-			if last.Seq != seq+1 || string(last.Prev) != string(h) || last.Op != "settle" {
-				t.Errorf("the next entry is %d (%s) with prev %x; want %d after %x", last.Seq, last.Op, last.Prev, seq+1, h)
-			}
-			if !slices.Equal(dump(t, db), dumpMem(mem)) {
-				t.Error("the state differs from the contract run on a MemState")
-			}
-			_, err = l.Verify(ctx, testPub(), nil)
-			noErr(t, err)
-		})
-	}
+				for _, inv := range []invoker{onLedger(ctx, l), onMem(mem)} {
+					noErr(t, settle(inv, na, "2025-06", monthListening("2025-06")))
+				}
+				s3, _ := head(t, db)
+				var last nineten.LedgerEntry
+				noErr(t, db.LedgerEntries(ctx, s3, func(e nineten.LedgerEntry) error { last = e; return nil }))
+				if last.Seq != seq+1 || string(last.Prev) != string(h) || last.Op != "settle" {
+					t.Errorf("the next entry is %d (%s) with prev %x; want %d after %x", last.Seq, last.Op, last.Prev, seq+1, h)
+				}
+				if !slices.Equal(dump(t, db), dumpMem(mem)) {
+					t.Error("the state differs from the contract run on a MemState")
+				}
+				_, err = l.Verify(ctx, testPub(), nil)
+				noErr(t, err)
+			})
+		}
+	})
 }
 
 const (
@@ -178,9 +183,9 @@ func (s hangingStore) LedgerCommit(ctx context.Context, e nineten.LedgerEntry, w
 // crashChild is the process the crash test kills: it pays for period, then
 // settles it. In mode "hang" it stops inside the settlement's transaction;
 // in mode "race" it runs on and is killed whenever the parent decides.
-func crashChild(path, period, mode string) error {
+func crashChild(dsn, period, mode string) error {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, path)
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -206,86 +211,88 @@ func crashChild(path, period, mode string) error {
 // completes the month exactly once. Each round kills a child process that
 // works on the same database file, as a node would be killed and restarted.
 func TestKilledDuringSettlement(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs child processes")
-	}
-	t.Parallel()
-	ctx := t.Context()
-	_, path := openDB(t)
-	mem := chaincode.NewMemState()
-	// Kill delays after the child said it is settling; "hang" kills it
-	// inside the open transaction.
-	rounds := []string{"hang", "0ms", "8ms", "16ms", "20ms", "24ms", "28ms", "hang"}
-	var whole, none int
-	for r, delay := range rounds {
-		period := fmt.Sprintf("2026-%02d", r+1)
-		mode := "race"
-		if delay == "hang" {
-			mode = "hang"
+	dbtest.EachDialect(t, func(t *testing.T, dialect string) {
+		if testing.Short() {
+			t.Skip("runs child processes")
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashPeriodEnv+"="+period, crashModeEnv+"="+mode)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		noErr(t, err)
-		noErr(t, cmd.Start())
-		lines := bufio.NewScanner(out)
-		trigger := "settling"
-		if mode == "hang" {
-			trigger = "in-commit"
-		}
-		for lines.Scan() && lines.Text() != trigger {
-		}
-		if lines.Text() != trigger {
-			cmd.Wait()
-			t.Fatalf("round %d: the child ended before %q: %s", r, trigger, stderr.String())
-		}
-		if mode == "race" {
-			d, _ := time.ParseDuration(delay)
-			time.Sleep(d)
-		}
-		cmd.Process.Kill() // SIGKILL: no deferred function, no Close
-		cmd.Wait()
-		t.Logf("round %d (%s): child said %q", r, delay, lines.Text())
-
-		noErr(t, payMonth(onMem(mem), period))
-		func() {
-			db := openAt(t, path)
-			defer db.Close()
-			l := newLedger(db)
-			rep, err := l.Verify(ctx, testPub(), nil)
-			if err != nil {
-				t.Fatalf("round %d: after the crash: %v", r, err)
+		t.Parallel()
+		ctx := t.Context()
+		_, dsn := openDB(t, dialect)
+		mem := chaincode.NewMemState()
+		// Kill delays after the child said it is settling; "hang" kills it
+		// inside the open transaction.
+		rounds := []string{"hang", "0ms", "8ms", "16ms", "20ms", "24ms", "28ms", "hang"}
+		var whole, none int
+		for r, delay := range rounds {
+			period := fmt.Sprintf("2026-%02d", r+1)
+			mode := "race"
+			if delay == "hang" {
+				mode = "hang"
 			}
-			// Settle is idempotent: if the killed settlement is in the
-			// ledger this records nothing, otherwise it settles now.
-			e, err := l.Invoke(ctx, "settle", nil, func(st chaincode.State) error {
-				_, err := c.Settle(st, na, period, monthListening(period))
-				return err
-			})
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), crashChildEnv+"="+dsn, crashPeriodEnv+"="+period, crashModeEnv+"="+mode)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.StdoutPipe()
 			noErr(t, err)
-			switch {
-			case e == nil:
-				whole++
-				if mode == "hang" {
-					t.Fatalf("round %d: the settlement killed before COMMIT is in the ledger", r)
-				}
-			default:
-				none++
-				if e.Seq != rep.Entries+1 {
-					t.Errorf("round %d: the settlement after the restart is entry %d; want %d", r, e.Seq, rep.Entries+1)
-				}
+			noErr(t, cmd.Start())
+			lines := bufio.NewScanner(out)
+			trigger := "settling"
+			if mode == "hang" {
+				trigger = "in-commit"
 			}
-			noErr(t, settle(onMem(mem), na, period, monthListening(period)))
-			if !slices.Equal(dump(t, db), dumpMem(mem)) {
-				t.Fatalf("round %d: the state differs from the contract run once on a MemState", r)
+			for lines.Scan() && lines.Text() != trigger {
 			}
-			if r == len(rounds)-1 {
-				_, err = l.Verify(ctx, testPub(), nil)
+			if lines.Text() != trigger {
+				cmd.Wait()
+				t.Fatalf("round %d: the child ended before %q: %s", r, trigger, stderr.String())
+			}
+			if mode == "race" {
+				d, _ := time.ParseDuration(delay)
+				time.Sleep(d)
+			}
+			cmd.Process.Kill() // SIGKILL: no deferred function, no Close
+			cmd.Wait()
+			t.Logf("round %d (%s): child said %q", r, delay, lines.Text())
+
+			noErr(t, payMonth(onMem(mem), period))
+			func() {
+				db := openAt(t, dsn)
+				defer db.Close()
+				l := newLedger(db)
+				rep, err := l.Verify(ctx, testPub(), nil)
+				if err != nil {
+					t.Fatalf("round %d: after the crash: %v", r, err)
+				}
+				// Settle is idempotent: if the killed settlement is in the
+				// ledger this records nothing, otherwise it settles now.
+				e, err := l.Invoke(ctx, "settle", nil, func(st chaincode.State) error {
+					_, err := c.Settle(st, na, period, monthListening(period))
+					return err
+				})
 				noErr(t, err)
-			}
-		}()
-	}
-	t.Logf("killed settlements found whole: %d, absent: %d (never half)", whole, none)
+				switch {
+				case e == nil:
+					whole++
+					if mode == "hang" {
+						t.Fatalf("round %d: the settlement killed before COMMIT is in the ledger", r)
+					}
+				default:
+					none++
+					if e.Seq != rep.Entries+1 {
+						t.Errorf("round %d: the settlement after the restart is entry %d; want %d", r, e.Seq, rep.Entries+1)
+					}
+				}
+				noErr(t, settle(onMem(mem), na, period, monthListening(period)))
+				if !slices.Equal(dump(t, db), dumpMem(mem)) {
+					t.Fatalf("round %d: the state differs from the contract run once on a MemState", r)
+				}
+				if r == len(rounds)-1 {
+					_, err = l.Verify(ctx, testPub(), nil)
+					noErr(t, err)
+				}
+			}()
+		}
+		t.Logf("killed settlements found whole: %d, absent: %d (never half)", whole, none)
+	})
 }

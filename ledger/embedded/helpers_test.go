@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"nineten.dev/chaincode"
 	"nineten.dev/ledger/embedded"
 	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/dbtest"
 )
 
 var c chaincode.Contract
@@ -31,21 +31,18 @@ func (c *fixedClock) Now() time.Time {
 	return c.t
 }
 
-// openDB opens a fresh SQLite database in the test's directory.
-func openDB(t testing.TB) (*sqlstore.DB, string) {
+// openDB opens a fresh database of dialect (see dbtest), and returns it
+// with what opens it again (a path or a URL).
+func openDB(t testing.TB, dialect string) (*sqlstore.DB, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "9ten.db")
-	return openAt(t, path), path
+	dsn := dbtest.DSN(t, dialect)
+	return openAt(t, dsn), dsn
 }
 
-func openAt(t testing.TB, path string) *sqlstore.DB {
+// openAt opens the database dsn, closed when t ends.
+func openAt(t testing.TB, dsn string) *sqlstore.DB {
 	t.Helper()
-	db, err := sqlstore.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return dbtest.OpenDSN(t, dsn)
 }
 
 func newLedger(store nineten.LedgerStore) *embedded.Ledger {
