@@ -19,6 +19,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -348,38 +349,110 @@ func (s *Store) Import(ctx context.Context, key, localPath string) error {
 	return nil
 }
 
-// object is an open S3 object. minio-go's Object fetches lazily: Open
-// costs one HEAD (for size, time and ETag), and each Read after a Seek
-// starts a GET for the range from the new offset on, so serving an HTTP
-// Range downloads that range, not the object. Every GET carries If-Match
-// with the ETag of the HEAD: if the object is replaced while open, reads
-// fail rather than mix the old object's bytes with the new one's.
+// object is an open S3 object. Open costs one HEAD (size, time, ETag);
+// each Read after a Seek starts one GET of the range from the new offset
+// to the end, so serving an HTTP Range never downloads the object from its
+// start, and Close ends the GET early. Every GET is pinned to the HEAD's
+// object: it carries If-Match with its ETag, and its answer must name the
+// same ETag and total size (Content-Range), or the read fails with
+// KindConflict. So a reader sees the blob it opened, or an error, never a
+// mix of it and a replacement; the second check also catches a service
+// whose HEAD answered from two versions at once during an overwrite.
 type object struct {
-	obj   *minio.Object
+	ctx   context.Context
 	s     *Store
 	key   string
 	size  int64
 	mtime time.Time
+	etag  string
+
+	off     int64         // where the next Read reads
+	body    io.ReadCloser // the GET in flight, at bodyOff; nil if none
+	bodyOff int64
+	closed  bool
 }
 
 func (o *object) Size() int64        { return o.size }
 func (o *object) ModTime() time.Time { return o.mtime }
-func (o *object) Close() error       { return o.obj.Close() }
+
+func (o *object) Close() error {
+	o.closed = true
+	o.stop()
+	return nil
+}
+
+// stop ends the GET in flight, if any.
+func (o *object) stop() {
+	if o.body != nil {
+		o.body.Close()
+		o.body = nil
+	}
+}
+
+func (o *object) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += o.off
+	case io.SeekEnd:
+		offset += o.size
+	default:
+		return 0, nineten.E("s3.Seek", nineten.KindInvalid, "bad whence")
+	}
+	if offset < 0 {
+		return 0, nineten.E("s3.Seek", nineten.KindInvalid, "seek before the start of "+o.key)
+	}
+	o.off = offset
+	return offset, nil
+}
 
 func (o *object) Read(p []byte) (int, error) {
-	n, err := o.obj.Read(p)
-	if err != nil && err != io.EOF {
+	if o.closed {
+		return 0, nineten.E("s3.Read", nineten.KindInvalid, o.key+" is closed", os.ErrClosed)
+	}
+	if o.off >= o.size {
+		return 0, io.EOF
+	}
+	if o.body == nil || o.bodyOff != o.off {
+		if err := o.get(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := o.body.Read(p)
+	o.off += int64(n)
+	o.bodyOff += int64(n)
+	switch {
+	case err == io.EOF && o.off < o.size:
+		err = nineten.E("s3.Read", nineten.KindUnavailable, fmt.Sprintf("%s ended after %d of %d bytes", o.key, o.off, o.size), io.ErrUnexpectedEOF)
+	case err == io.EOF:
+	case err != nil:
 		err = o.s.fail("s3.Read", "cannot read "+o.key, err)
 	}
 	return n, err
 }
 
-func (o *object) Seek(offset int64, whence int) (int64, error) {
-	n, err := o.obj.Seek(offset, whence)
-	if err != nil && err != io.EOF {
-		err = o.s.fail("s3.Seek", "cannot seek in "+o.key, err)
+// get starts the GET of the object from o.off on.
+func (o *object) get() error {
+	const op = "s3.Read"
+	o.stop()
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(o.off, o.size-1); err != nil {
+		return nineten.E(op, nineten.KindInvalid, err)
 	}
-	return n, err
+	if err := opts.SetMatchETag(o.etag); err != nil {
+		return nineten.E(op, nineten.KindInvalid, err)
+	}
+	body, info, header, err := minio.Core{Client: o.s.client}.GetObject(o.ctx, o.s.bucket, o.s.object(o.key), opts)
+	if err != nil {
+		return o.s.fail(op, "cannot read "+o.key, err)
+	}
+	_, total, _ := strings.Cut(header.Get("Content-Range"), "/")
+	if info.ETag != o.etag || total != strconv.FormatInt(o.size, 10) {
+		body.Close()
+		return nineten.E(op, nineten.KindConflict, fmt.Sprintf("cannot read %s: the blob was replaced while it was read", o.key))
+	}
+	o.body, o.bodyOff = body, o.off
+	return nil
 }
 
 // Open opens the blob at key for reading; it reads nothing yet.
@@ -388,18 +461,13 @@ func (s *Store) Open(ctx context.Context, key string) (nineten.Blob, error) {
 	if err := checkKey(op, key); err != nil {
 		return nil, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, s.object(key), minio.GetObjectOptions{})
+	info, err := s.client.StatObject(ctx, s.bucket, s.object(key), minio.StatObjectOptions{})
 	if err != nil {
-		return nil, s.fail(op, key+" does not exist", err)
-	}
-	info, err := obj.Stat()
-	if err != nil {
-		obj.Close()
 		return nil, s.fail(op, key+" does not exist", err)
 	}
 	// Last-Modified has whole seconds, and the same for every HEAD of the
 	// object: what makes ETags of size and time stable across processes.
-	return &object{obj: obj, s: s, key: key, size: info.Size, mtime: info.LastModified.UTC()}, nil
+	return &object{ctx: ctx, s: s, key: key, size: info.Size, mtime: info.LastModified.UTC(), etag: info.ETag}, nil
 }
 
 // Delete removes key; a missing key is not an error (S3 says so itself).
