@@ -67,8 +67,9 @@ var (
 // exits with their status.
 func Main(m *testing.M) { os.Exit(Run(m)) }
 
-// Run is Main without the exit, for a TestMain that has more to do.
-func Run(m *testing.M) int {
+// Run is Main without the exit, for a TestMain that has more to do (say,
+// also stop an S3 server: anything with a Run method runs the tests).
+func Run(m interface{ Run() int }) int {
 	inMain.Store(true)
 	code := m.Run()
 	if shared != nil {

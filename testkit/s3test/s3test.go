@@ -95,13 +95,18 @@ var (
 )
 
 // Main runs the tests of m and then stops the versitygw they started.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain that has more to do (say,
+// also stop a PostgreSQL cluster): anything with a Run method runs the
+// tests.
+func Run(m interface{ Run() int }) int {
 	inMain.Store(true)
 	code := m.Run()
 	if shared != nil {
 		shared.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // NewBucket makes an empty bucket for t and removes it (with whatever is
