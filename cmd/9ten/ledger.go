@@ -27,7 +27,7 @@ const ledgerKeyFile = "ledger.key"
 
 func ledgerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ledger", Short: "Inspect the node's payout ledger"}
-	var data string
+	var data, db string
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every entry, hash, signature and balance of the ledger",
@@ -38,24 +38,24 @@ func ledgerCmd() *cobra.Command {
 			"Exits non-zero on the first problem, naming the entry or state key.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return verifyLedger(cmd.Context(), data, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return verifyLedger(cmd.Context(), data, db, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	verify.Flags().StringVar(&data, "data", "./data", "the node's data directory")
+	dbFlag(verify.Flags(), &db)
 	cmd.AddCommand(verify)
 	return cmd
 }
 
-// verifyLedger runs embedded.Ledger.Verify on the node in dataDir, with
-// progress on stderr and a summary on stdout.
-func verifyLedger(ctx context.Context, dataDir string, stdout, stderr io.Writer) error {
-	path := filepath.Join(dataDir, "9ten.db")
-	// Opening would create an empty database: a mistyped --data must not
-	// verify as an empty, healthy ledger.
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no database at %s: is --data the node's data directory? (%w)", path, err)
+// verifyLedger runs embedded.Ledger.Verify on the node in dataDir (whose
+// database is dbAddr, or in dataDir), with progress on stderr and a
+// summary on stdout.
+func verifyLedger(ctx context.Context, dataDir, dbAddr string, stdout, stderr io.Writer) error {
+	addr, err := existingDatabase(dataDir, dbAddr)
+	if err != nil {
+		return err
 	}
-	db, err := sqlstore.Open(ctx, path)
+	db, err := sqlstore.Open(ctx, addr)
 	if err != nil {
 		return err
 	}

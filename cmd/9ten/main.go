@@ -41,6 +41,7 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on for HTTP")
 	f.StringVar(&o.PublicURL, "url", "", "public base URL of the node, e.g. https://music.example (default: http://<addr>); federation ids are made from it")
 	f.StringVar(&o.Data, "data", "./data", "directory for the database, media and the node's secret")
+	f.StringVar(&o.DB, "db", "", dbUsage)
 	f.StringVar(&o.Blob, "blob", "", "where media are kept: a directory, or s3://bucket[/prefix]?endpoint=host:port&region=…&insecure=1&style=path, "+
 		"with credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: the media directory in --data)")
 	f.BoolVar(&o.MediaRedirect, "media-redirect", false, "send players to 15-minute pre-signed S3 URLs for media instead of relaying the bytes "+
@@ -86,7 +87,9 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run a node",
 		Long: "Run a 9ten node on embedded defaults: SQLite in the data directory, media files on\n" +
-			"local disk; only ffmpeg must be installed. On first start it creates the admin account.",
+			"local disk; only ffmpeg must be installed. On first start it creates the admin account.\n" +
+			"--db postgres://… puts the node's state in PostgreSQL instead, which several node\n" +
+			"processes can share.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runNode(cmd, &o, nil)

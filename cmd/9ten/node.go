@@ -56,6 +56,9 @@ type options struct {
 	SimulatedPayments bool
 	SettleDay         int
 
+	// DB is the database: a postgres:// URL or a SQLite file; default
+	// 9ten.db in Data.
+	DB string
 	// Blob is where media are kept: a directory, or s3://bucket?… (see
 	// blob/s3.ParseURL); default the media directory in Data.
 	Blob string
@@ -92,7 +95,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	if err := tc.Check(ctx); err != nil {
 		return nil, err
 	}
-	db, err := sqlstore.Open(ctx, filepath.Join(o.Data, "9ten.db"))
+	db, err := sqlstore.Open(ctx, databaseAddress(o.Data, o.DB))
 	if err != nil {
 		return nil, err
 	}

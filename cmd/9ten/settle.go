@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,8 +16,8 @@ import (
 
 func settleCmd() *cobra.Command {
 	var (
-		data, addr, publicURL, month string
-		dryRun                       bool
+		data, dbAddr, addr, publicURL, month string
+		dryRun                               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "settle --month YYYY-MM",
@@ -33,9 +31,9 @@ func settleCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			path := filepath.Join(data, "9ten.db")
-			if _, err := os.Stat(path); err != nil {
-				return fmt.Errorf("no database at %s: is --data the node's data directory? (%w)", path, err)
+			path, err := existingDatabase(data, dbAddr)
+			if err != nil {
+				return err
 			}
 			db, err := sqlstore.Open(ctx, path)
 			if err != nil {
@@ -63,6 +61,7 @@ func settleCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", "./data", "the node's data directory")
+	dbFlag(f, &dbAddr)
 	f.StringVar(&month, "month", "", "the month to settle, YYYY-MM")
 	f.BoolVar(&dryRun, "dry-run", false, "compute and show the payout without recording it")
 	f.StringVar(&publicURL, "url", "", "the node's public base URL, as given to serve")

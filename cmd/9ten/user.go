@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +13,7 @@ import (
 
 func userCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage accounts of a node"}
-	var data, username, password, role, display string
+	var data, db, username, password, role, display string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an account (password from --password or NINETEN_PASSWORD)",
@@ -23,12 +22,12 @@ func userCmd() *cobra.Command {
 			if password == "" {
 				password = os.Getenv("NINETEN_PASSWORD")
 			}
-			db, err := sqlstore.Open(cmd.Context(), filepath.Join(data, "9ten.db"))
+			store, err := sqlstore.Open(cmd.Context(), databaseAddress(data, db))
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			acc := &account.Service{Store: db}
+			defer store.Close()
+			acc := &account.Service{Store: store}
 			u, err := acc.CreateUser(cmd.Context(), username, password, display, nineten.Role(role))
 			if err != nil {
 				return err
@@ -38,6 +37,7 @@ func userCmd() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&data, "data", "./data", "the node's data directory")
+	dbFlag(create.Flags(), &db)
 	create.Flags().StringVar(&username, "username", "", "username (3–32 of a-z 0-9 _ . -)")
 	create.Flags().StringVar(&password, "password", "", "password (at least 8 characters)")
 	create.Flags().StringVar(&role, "role", "listener", "listener, artist or admin")
