@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"nineten.dev"
+	"nineten.dev/testkit/pgtest"
 )
 
 // openTemp opens a fresh database in the test's temporary directory.
@@ -158,5 +159,22 @@ func TestPgArgs(t *testing.T) {
 	}
 	if in[0] != true {
 		t.Error("pgArgs changed its argument")
+	}
+}
+
+// pool_max_conns in a PostgreSQL URL caps the store's connections and
+// does not reach the server (which would refuse an unknown parameter).
+func TestPoolMaxConns(t *testing.T) {
+	dsn := pgtest.NewDatabase(t, "") + "&pool_max_conns=3"
+	db, err := Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := db.writer.Stats().MaxOpenConnections; n != 3 {
+		t.Errorf("at most %d connections, want 3", n)
+	}
+	if err := db.Ping(t.Context()); err != nil {
+		t.Error(err)
 	}
 }
