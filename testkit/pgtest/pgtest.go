@@ -394,9 +394,13 @@ func launch(bin string) (s *server, err error) {
 	return s, nil
 }
 
-// stop ends the server, if it runs, and removes its directory.
+// stop ends the server, if it runs, and removes its directory; on a
+// server of NINETEN_TEST_POSTGRES it drops the templates it made instead.
 func (s *server) stop() {
 	if s.admin != nil {
+		if s.cmd == nil {
+			s.dropTemplates()
+		}
 		s.admin.Close()
 	}
 	if s.cmd != nil && s.cmd.Process != nil {
@@ -416,6 +420,21 @@ func (s *server) stop() {
 	}
 	if s.lock != nil {
 		s.lock.Close()
+	}
+}
+
+// dropTemplates drops the template databases this binary made. (The
+// databases made from them went with their tests.)
+func (s *server) dropTemplates() {
+	tplMu.Lock()
+	defer tplMu.Unlock()
+	ctx := context.Background()
+	for _, tpl := range templates {
+		name := pgx.Identifier{tpl.name}.Sanitize()
+		_, _ = s.admin.ExecContext(ctx, `ALTER DATABASE `+name+` IS_TEMPLATE false`)
+		if _, err := s.admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			fmt.Fprintf(os.Stderr, "pgtest: dropping the template database %s: %v\n", tpl.name, err)
+		}
 	}
 }
 
