@@ -32,6 +32,7 @@ type Store interface {
 	KeyStore
 	FederationStore
 	LedgerStore
+	WalletStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

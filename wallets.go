@@ -165,8 +165,10 @@ type WalletStore interface {
 	// has another payout pending or sent on that chain, so that one
 	// balance is never sent twice.
 	CreatePayout(ctx context.Context, p *ChainPayout) error
-	// UpdatePayout replaces the payout with p.ID if its state is still
-	// from; KindConflict when it is not (another process moved it).
+	// UpdatePayout records a payout's progress (State, Nonce, TxHash,
+	// RawTx, ExtID, Error, Block, UpdatedAt; the rest never changes) if
+	// its state is still from; KindConflict when it is not (another
+	// process moved it) or when Nonce is another payout's of the wallet.
 	UpdatePayout(ctx context.Context, p *ChainPayout, from ChainPayoutState) error
 	PayoutByID(ctx context.Context, id ID) (*ChainPayout, error)        // KindNotFound
 	Payouts(ctx context.Context, f PayoutFilter) ([]ChainPayout, error) // oldest first
