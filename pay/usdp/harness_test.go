@@ -46,8 +46,8 @@ var (
 const node = "music.test"
 
 // env is one test's world: a fresh simulated Ethereum chain with the test
-// token deployed, funded keys, the node's ledger on a real SQLite store,
-// and the wallet records.
+// token deployed, funded keys, and the node's ledger and wallet records in
+// a real SQLite store (storetest checks the records on PostgreSQL too).
 type env struct {
 	t       *testing.T
 	ctx     context.Context
@@ -66,7 +66,8 @@ type env struct {
 	artistWallet   *ecdsa.PrivateKey
 	deposit        common.Address // the node's deposit address
 
-	store    *memWallets
+	db       *sqlstore.DB
+	store    nineten.WalletStore
 	ledger   *embedded.Contract
 	clock    *clocktest.Clock
 	registry *usdp.Registrar
@@ -138,15 +139,11 @@ func newEnv(t *testing.T, decimals uint8) *env {
 	}
 	e.mineTx(mints...)
 
-	db, err := sqlstore.Open(e.ctx, filepath.Join(t.TempDir(), "9ten.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	_, lkey, _ := ed25519.GenerateKey(rand.Reader)
 	e.clock = clocktest.New(time.Date(2026, 10, 3, 12, 0, 0, 0, time.UTC))
-	e.ledger = &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: lkey, Clock: e.clock}, Node: node}
-	e.store = newMemWallets()
+	e.db = e.openDB()
+	e.store = e.db
+	_, lkey, _ := ed25519.GenerateKey(rand.Reader)
+	e.ledger = &embedded.Contract{Ledger: &embedded.Ledger{Store: e.db, Key: lkey, Clock: e.clock}, Node: node}
 	e.logs = &syncBuffer{}
 	e.log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.registry = &usdp.Registrar{Store: e.store, Clock: e.clock, Domain: node, URI: "https://" + node, ChainID: e.chainID.Int64()}
@@ -155,6 +152,26 @@ func newEnv(t *testing.T, decimals uint8) *env {
 
 // opts signs with k, numbering its transactions here: the simulated
 // pool's pending nonce lags behind a transaction just sent.
+// users is how many users each database has: user n has ID n.
+const users = 9
+
+// openDB opens a new SQLite database with users 1 to 9.
+func (e *env) openDB() *sqlstore.DB {
+	e.t.Helper()
+	db, err := sqlstore.Open(e.ctx, filepath.Join(e.t.TempDir(), "9ten.db"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	for n := 1; n <= users; n++ {
+		u := &nineten.User{Username: "user" + strconv.Itoa(n), Role: nineten.RoleListener, CreatedAt: e.clock.Now()}
+		if err := db.CreateUser(e.ctx, u); err != nil || u.ID != nineten.ID(n) {
+			e.t.Fatalf("user %d: id %d, %v", n, u.ID, err)
+		}
+	}
+	return db
+}
+
 func (e *env) opts(k *ecdsa.PrivateKey) *bind.TransactOpts {
 	e.t.Helper()
 	o := bind.NewKeyedTransactor(k, e.chainID)

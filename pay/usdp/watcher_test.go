@@ -196,14 +196,17 @@ func TestDuplicateDeliveryCreditsOnce(t *testing.T) {
 	if r := e.poll(w); r.Seen != 2 || r.Credited != 0 || e.balance(alice) != 10_000_000 {
 		t.Fatalf("read again: %+v, balance %s", r, e.balance(alice))
 	}
-	// The record lost too (a crash between the ledger and the store): the
-	// ledger refuses the second credit and the record comes back.
+	// The records lost too (a crash between the ledger and the store, a
+	// store restored from an old backup): the ledger refuses the second
+	// credit and the record comes back.
 	ext := usdp.ExtID(tx.Hash(), e.depositLog(tx))
-	e.store.mu.Lock()
-	delete(e.store.deposits, ext)
-	delete(e.store.cursors, w.ChainKey())
-	e.store.mu.Unlock()
-	e.poll(w)
+	e.store = e.openDB()
+	e.registry.Store = e.store
+	e.register(alice, e.alice)
+	w = e.watcherOn(fc, 2)
+	if r := e.poll(w); r.Seen != 2 {
+		t.Fatalf("the new store's watcher read %+v", r)
+	}
 	if e.balance(alice) != 10_000_000 {
 		t.Fatalf("credited twice: %s", e.balance(alice))
 	}
