@@ -22,6 +22,27 @@
 // credited once: its ledger id "usdp:<tx hash>:<log index>" is refused a
 // second time by the ledger, and the watcher takes that refusal as "done".
 //
+// A reorganisation deeper than the confirmations (the block under the
+// watcher's cursor is no longer canonical) stops the watcher with an error
+// for a person: credits from abandoned blocks cannot be taken back
+// automatically without risking the ledger's word.
+//
+// # Unknown senders and dust
+//
+// A transfer from an address no user registered is recorded as unclaimed
+// (nineten.DepositUnclaimed, listed by WalletStore.ChainDeposits for admins)
+// and credited on the first pass after its sender registers the address,
+// which proves they hold the key the money came from. A transfer worth less
+// than one micro-dollar is recorded as dust with its remainder; nothing is
+// credited.
+//
+// # Payouts
+//
+// Payer sends an artist's earned balance from the node's payout wallet;
+// see Payer for the pending → sent → confirmed steps and why a crash
+// between any two of them pays nothing twice. The payout key lives in a
+// TransferSigner, which signs only token transfers and never shows the key.
+//
 // # Chains
 //
 // Everything talks to the chain through the small interfaces Chain and
