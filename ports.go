@@ -33,6 +33,7 @@ type Store interface {
 	FederationStore
 	LedgerStore
 	WalletStore
+	SettingStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
@@ -194,6 +195,16 @@ type ListenStore interface {
 	// listener and artist, and calls fn for each in order of user, then
 	// artist. It streams: a month of a large node does not fit in memory.
 	ListeningTotals(ctx context.Context, q TotalsQuery, fn func(ListenerArtistTotal) error) error
+}
+
+// SettingStore keeps facts about the node that all its processes must
+// agree on.
+type SettingStore interface {
+	// Setting returns the value of name, or KindNotFound.
+	Setting(ctx context.Context, name string) (string, error)
+	// InitSetting stores value under name unless name has a value already,
+	// and returns the value stored: the first process to start decides.
+	InitSetting(ctx context.Context, name, value string) (string, error)
 }
 
 // TotalsQuery selects the listens ListeningTotals sums.

@@ -16,8 +16,6 @@ import (
 	"nineten.dev/testkit/s3test"
 )
 
-func TestMain(m *testing.M) { s3test.Main(m) }
-
 // A node started with --blob s3://… keeps every media file in the bucket:
 // an upload is transcoded into it, players get playlists from the node and
 // (with --media-redirect) the bytes from the bucket, and deleting the

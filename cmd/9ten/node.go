@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -140,6 +143,10 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	}
 	ledgerKey, err := loadLedgerKey(o.Data)
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := checkSharedSecrets(ctx, db, o.Data, secret, ledgerKey); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -294,6 +301,31 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// checkSharedSecrets makes sure that every process of a node signs with
+// the same secrets: the first process records their fingerprints in the
+// database, and a process whose data directory holds other ones refuses
+// to start. Otherwise listen sessions opened on one process would fail
+// their signature check on another, and the ledger would be signed by two
+// keys.
+func checkSharedSecrets(ctx context.Context, db nineten.SettingStore, dataDir string, secret []byte, ledgerKey ed25519.PrivateKey) error {
+	sum := sha256.Sum256(secret)
+	for _, c := range []struct{ name, value, file string }{
+		{"node_secret_sha256", hex.EncodeToString(sum[:]), "node.secret"},
+		{"ledger_key", embedded.KeyID(ledgerKey.Public().(ed25519.PublicKey)), ledgerKeyFile},
+	} {
+		stored, err := db.InitSetting(ctx, c.name, c.value)
+		if err != nil {
+			return err
+		}
+		if stored != c.value {
+			return fmt.Errorf("%s is not the %s this node's database was set up with: every process of a node "+
+				"needs the same %s (copy it from the data directory of the node's first process)",
+				filepath.Join(dataDir, c.file), c.file, c.file)
+		}
+	}
+	return nil
 }
 
 // loadSecret reads the node's secret, creating it on first start. It

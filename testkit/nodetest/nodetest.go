@@ -67,7 +67,14 @@ type Node struct {
 // Start runs `9ten serve` on a fresh data directory with extra flags.
 func Start(t testing.TB, extra ...string) *Node {
 	t.Helper()
-	n := &Node{Data: t.TempDir(), AdminUser: "admin", AdminPassword: "admin-password-for-tests", t: t}
+	return StartIn(t, t.TempDir(), extra...)
+}
+
+// StartIn runs `9ten serve` on the data directory data, which the test may
+// have prepared (say, with the secrets of another process of the node).
+func StartIn(t testing.TB, data string, extra ...string) *Node {
+	t.Helper()
+	n := &Node{Data: data, AdminUser: "admin", AdminPassword: "admin-password-for-tests", t: t}
 	n.Args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", n.Data,
 		"--admin-user", n.AdminUser, "--admin-password", n.AdminPassword, "--log-format", "json"}, extra...)
 	n.Restart()
