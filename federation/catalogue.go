@@ -10,32 +10,32 @@ import (
 	nineten "nineten.dev"
 )
 
-// audioObject is the part of a published Audio object the catalogue uses.
-type audioObject struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Name      string          `json:"name"`
-	Duration  json.RawMessage `json:"duration"`
-	Genre     string          `json:"genre"`
-	Published string          `json:"published"`
-	URL       json.RawMessage `json:"url"`
-	Album     struct {
-		Name string `json:"name"`
-	} `json:"album"`
-	Icon struct {
-		URL string `json:"url"`
-	} `json:"icon"`
-	AttributedTo string `json:"attributedTo"`
+// outboxPage is an OrderedCollection or one of its pages. Items are read
+// one by one, so that items of other shapes (PeerTube's Announces and
+// GoToSocial's Creates give their object by IRI) are skipped rather than
+// failing the page.
+type outboxPage struct {
+	First        json.RawMessage   `json:"first"`
+	Next         json.RawMessage   `json:"next"`
+	OrderedItems []json.RawMessage `json:"orderedItems"`
+	Items        []json.RawMessage `json:"items"`
 }
 
-// outboxPage is an OrderedCollection or one of its pages.
-type outboxPage struct {
-	First        json.RawMessage `json:"first"`
-	Next         string          `json:"next"`
-	OrderedItems []struct {
-		Type   string      `json:"type"`
-		Object audioObject `json:"object"`
-	} `json:"orderedItems"`
+// outboxItem is an activity of an outbox.
+type outboxItem struct {
+	Type   types  `json:"type"`
+	Object object `json:"object"`
+}
+
+func (p *outboxPage) activities() []outboxItem {
+	var out []outboxItem
+	for _, raw := range append(p.OrderedItems, p.Items...) {
+		var it outboxItem
+		if json.Unmarshal(raw, &it) == nil {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // Catalogue reads the tracks an actor published from its outbox: the
@@ -61,12 +61,12 @@ func (f *Service) Catalogue(ctx context.Context, handle string, limit int) (*nin
 	if err := f.Client.GetJSON(ctx, actor.Outbox, "", f.signGET(ctx), &page); err != nil {
 		return nil, nil, nineten.E(op, "cannot read the catalogue of "+handle, err)
 	}
-	next := firstPage(page.First)
+	next := idOf(page.First)
 	tracks := []nineten.RemoteTrack{}
 	// A few pages at most: a catalogue read must not turn into a crawl.
 	for pages := 0; len(tracks) < limit && pages < 10; pages++ {
-		for _, it := range page.OrderedItems {
-			if it.Type == "Create" && it.Object.Type == "Audio" && sameHost(it.Object.ID, iri) && it.Object.AttributedTo == iri {
+		for _, it := range page.activities() {
+			if it.Type.main() == "Create" && it.Object.Type.main() == "Audio" && sameHost(it.Object.ID, iri) && it.Object.AttributedTo.has(iri) {
 				tracks = append(tracks, remoteTrack(&it.Object))
 			}
 		}
@@ -77,38 +77,36 @@ func (f *Service) Catalogue(ctx context.Context, handle string, limit int) (*nin
 		if err := f.Client.GetJSON(ctx, next, "", f.signGET(ctx), &page); err != nil {
 			return nil, nil, nineten.E(op, "cannot read the catalogue of "+handle, err)
 		}
-		next = page.Next
+		next = idOf(page.Next)
 	}
 	return actor, tracks[:min(len(tracks), limit)], nil
 }
 
-// firstPage reads a collection's first page, given as an IRI or embedded.
-func firstPage(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
+// remoteTrack reads a track from an Audio object: 9ten's (url Links to
+// the page, HLS and the original), or Funkwhale's (a Link to the file,
+// the title and album in its Track).
+func remoteTrack(o *object) nineten.RemoteTrack {
+	t := nineten.RemoteTrack{IRI: o.ID, Title: o.Name, Album: o.Album.Name, Genre: o.Genre, DurationMS: parseDuration(o.Duration)}
+	if title, album := o.funkwhaleTrack(); title != "" {
+		t.Title = title
+		if t.Album == "" {
+			t.Album = album
+		}
 	}
-	var obj struct {
-		ID string `json:"id"`
+	if len(o.Icon) > 0 {
+		t.CoverURL = o.Icon[0].Href
 	}
-	_ = json.Unmarshal(raw, &obj)
-	return obj.ID
-}
-
-func remoteTrack(o *audioObject) nineten.RemoteTrack {
-	t := nineten.RemoteTrack{IRI: o.ID, Title: o.Name, Album: o.Album.Name, Genre: o.Genre, CoverURL: o.Icon.URL, DurationMS: parseDuration(o.Duration)}
 	t.Published, _ = time.Parse(time.RFC3339, o.Published)
-	var links []struct{ Href, MediaType string }
-	_ = json.Unmarshal(o.URL, &links)
-	for _, l := range links {
+	for _, l := range o.URL {
+		mt, _, _ := strings.Cut(l.MediaType, ";")
 		switch {
 		case !sameHost(l.Href, o.ID):
 			// Media on another host than the object is not followed.
-		case l.MediaType == "text/html" && t.PageURL == "":
+		case mt == "text/html" && t.PageURL == "":
 			t.PageURL = l.Href
-		case (l.MediaType == "application/vnd.apple.mpegurl" || l.MediaType == "application/x-mpegURL") && t.HLSURL == "":
+		case (mt == "application/vnd.apple.mpegurl" || strings.EqualFold(mt, "application/x-mpegURL")) && t.HLSURL == "":
 			t.HLSURL = l.Href
-		case strings.HasPrefix(l.MediaType, "audio/") && t.OriginalURL == "":
+		case strings.HasPrefix(mt, "audio/") && t.OriginalURL == "":
 			t.OriginalURL = l.Href
 		}
 	}

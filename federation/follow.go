@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -137,45 +138,34 @@ func (f *Service) Feed(ctx context.Context, u *nineten.User, limit int) ([]ninet
 	out := make([]nineten.FeedItem, 0, len(items))
 	for _, it := range items {
 		var act struct {
-			Object struct {
-				ID        string          `json:"id"`
-				Name      string          `json:"name"`
-				Content   string          `json:"content"`
-				URL       json.RawMessage `json:"url"`
-				Published string          `json:"published"`
-				Track     string          `json:"track"`
-			} `json:"object"`
+			Object object `json:"object"`
 		}
 		_ = json.Unmarshal(it.Payload, &act)
 		a, err := f.Store.RemoteActor(ctx, it.Actor)
 		if err != nil {
 			a = &nineten.RemoteActor{IRI: it.Actor}
 		}
-		item := nineten.FeedItem{
-			Type: it.Type, Actor: *a, Object: it.Object, URL: htmlURL(act.Object.URL, it.Object),
-			Title: act.Object.Name, Text: plainText(act.Object.Content), Published: it.ReceivedAt,
-		}
-		out = append(out, item)
+		out = append(out, feedItem(it, a, &act.Object))
 	}
 	return out, nil
 }
 
-// htmlURL picks the web page of an object from its url property: a string,
-// or the first Link whose mediaType is text/html (as Mastodon does).
-func htmlURL(raw json.RawMessage, fallback string) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil && s != "" {
-		return s
+// feedItem is what a follower is shown of a received activity: the
+// object's title, its text, and the page to open.
+func feedItem(it nineten.Received, a *nineten.RemoteActor, o *object) nineten.FeedItem {
+	item := nineten.FeedItem{
+		Type: it.Type, Actor: *a, Object: it.Object, URL: cmp.Or(o.URL.page(), it.Object),
+		Title: o.Name, Text: plainText(o.Content), Published: it.ReceivedAt,
 	}
-	var links []struct{ Href, MediaType string }
-	if json.Unmarshal(raw, &links) == nil {
-		for _, l := range links {
-			if l.MediaType == "text/html" || l.MediaType == "" {
-				return l.Href
-			}
+	if item.Title == "" && o.Track == nil {
+		// A post carrying a sound (a musician's on Mastodon, say) has the
+		// sound's title in the attachment's name, its alt text. A 9ten
+		// note (it names its track) says the title in its text already.
+		if a, ok := o.firstAudio(); ok {
+			item.Title = a.Name
 		}
 	}
-	return fallback
+	return item
 }
 
 var tags = regexp.MustCompile(`<[^>]*>`)

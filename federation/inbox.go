@@ -19,32 +19,65 @@ import (
 // maxInbox bounds an inbox delivery, as Mastodon does (1 MB).
 const maxInbox = 1 << 20
 
-// activity is the envelope of an inbound activity; object may be an IRI
-// or an embedded object.
+// activity is the envelope of an inbound activity; object may be an IRI,
+// an embedded object, or several of either.
 type activity struct {
-	ID     string          `json:"id"`
-	Type   string          `json:"type"`
-	Actor  string          `json:"actor"`
-	Object json.RawMessage `json:"object"`
+	ID     string
+	Type   string // the first of its types
+	Actor  string
+	Object json.RawMessage
 }
 
 // ref is an object given either as an IRI or embedded.
 type ref struct {
-	ID     string          `json:"id"`
-	Type   string          `json:"type"`
-	Actor  string          `json:"actor"`
+	ID     string
+	Type   string
+	Actor  string
+	Object json.RawMessage
+}
+
+// envelope reads the parts of an activity or object that the inbox uses,
+// in any of the forms servers write them (see wire.go).
+type envelope struct {
+	ID     json.RawMessage `json:"id"`
+	Type   types           `json:"type"`
+	Actor  iris            `json:"actor"`
 	Object json.RawMessage `json:"object"`
 }
 
+// parseRefs reads the objects of an activity: one or several, each given
+// by its IRI or embedded. Funkwhale deletes several uploads at once as one
+// object whose id is a list; that reads as one object per id.
+func parseRefs(raw json.RawMessage) []ref {
+	var refs []ref
+	eachItem(raw, func(item json.RawMessage) {
+		var iri string
+		if json.Unmarshal(item, &iri) == nil {
+			refs = append(refs, ref{ID: iri})
+			return
+		}
+		var e envelope
+		if json.Unmarshal(item, &e) != nil {
+			return
+		}
+		var ids iris
+		_ = ids.UnmarshalJSON(e.ID)
+		for _, id := range ids {
+			refs = append(refs, ref{ID: id, Type: e.Type.main(), Actor: e.Actor.first(), Object: e.Object})
+		}
+		if len(ids) == 0 {
+			refs = append(refs, ref{Type: e.Type.main(), Actor: e.Actor.first(), Object: e.Object})
+		}
+	})
+	return refs
+}
+
+// parseRef reads the one object of an activity; several read as none.
 func parseRef(raw json.RawMessage) ref {
-	var r ref
-	var iri string
-	if json.Unmarshal(raw, &iri) == nil {
-		r.ID = iri
-		return r
+	if refs := parseRefs(raw); len(refs) == 1 {
+		return refs[0]
 	}
-	_ = json.Unmarshal(raw, &r)
-	return r
+	return ref{}
 }
 
 // inbox receives a delivery: the signature must verify and belong to the
@@ -160,9 +193,13 @@ func (f *Service) signedFetch(h http.HandlerFunc) http.HandlerFunc {
 // act0 parses the envelope of an activity; a body that is not one parses
 // as an empty activity.
 func act0(body []byte) activity {
-	var act activity
-	_ = json.Unmarshal(body, &act)
-	return act
+	var e envelope
+	if json.Unmarshal(body, &e) != nil {
+		return activity{}
+	}
+	var id string
+	_ = json.Unmarshal(e.ID, &id)
+	return activity{ID: id, Type: e.Type.main(), Actor: e.Actor.first(), Object: e.Object}
 }
 
 // receive acts on a verified activity.
@@ -202,14 +239,39 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 	case "Accept", "Reject":
 		follow, err := f.Store.FollowByActivity(ctx, obj.ID)
 		if err != nil || follow.Inbound || follow.Remote != act.Actor {
-			return nineten.E(op, nineten.KindNotFound, "no follow request "+obj.ID+" to "+act.Actor)
+			// Not an answer to a follow request of ours: GoToSocial, say,
+			// accepts replies and likes too (interaction approvals).
+			return f.ignore(ctx, act, "it answers no follow request of this node")
 		}
 		if act.Type == "Reject" {
 			return f.Store.DeleteFollow(ctx, follow.Local, follow.Remote, false)
 		}
 		follow.State = nineten.FollowAccepted
 		return f.Store.SaveFollow(ctx, follow)
-	case "Create", "Update", "Announce", "Delete":
+	case "Delete":
+		// GoToSocial sends deletes without an id, Funkwhale one for several
+		// uploads; what an actor deletes must be its own, on its host.
+		refs := parseRefs(act.Object)
+		if len(refs) == 0 || act.ID != "" && !sameHost(act.ID, act.Actor) {
+			return nineten.E(op, nineten.KindInvalid, "the delete names no object, or is not on the actor's host")
+		}
+		for _, r := range refs {
+			if r.ID == "" || !sameHost(r.ID, act.Actor) {
+				return nineten.E(op, nineten.KindInvalid, "the deleted object is not on the actor's host")
+			}
+		}
+		for _, r := range refs {
+			if err := f.Store.DeleteReceived(ctx, act.Actor, r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "Create", "Update", "Announce":
+		if refs := parseRefs(act.Object); len(refs) > 1 {
+			// Several objects at once (GoToSocial's votes in a poll):
+			// nothing a listener's feed shows.
+			return f.ignore(ctx, act, "it has several objects")
+		}
 		// Mastodon's rule: what an actor publishes lives on its own host.
 		if obj.ID == "" || act.ID == "" || !sameHost(act.ID, act.Actor) || act.Type != "Announce" && !sameHost(obj.ID, act.Actor) {
 			return nineten.E(op, nineten.KindInvalid, "the activity or its object is not on the actor's host")
@@ -218,9 +280,6 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 			// A profile edit: refetch the actor rather than trust the copy.
 			_, err := f.RemoteActor(ctx, act.Actor, true)
 			return err
-		}
-		if act.Type == "Delete" {
-			return f.Store.DeleteReceived(ctx, act.Actor, obj.ID)
 		}
 		// Only what someone here follows is kept: anything else would let
 		// any server fill the database.
@@ -237,9 +296,15 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 			Activity: act.ID, Type: act.Type, Actor: act.Actor, Object: obj.ID, Payload: body, ReceivedAt: f.now(),
 		})
 		return err
-	case "Like", "Listen", "Add", "Remove", "Block", "Flag", "Move":
-		// Known types this node does not act on yet: accepted, ignored.
-		return nil
 	}
-	return nineten.E(op, nineten.KindUnsupported, fmt.Sprintf("activities of type %q are not supported", act.Type))
+	// Like, Listen, Block, Flag, Move, PeerTube's View…: accepted and
+	// ignored, as Mastodon does with what it does not handle, so that no
+	// server retries them.
+	return f.ignore(ctx, act, "this node does not act on it")
+}
+
+// ignore accepts an activity the node does not act on.
+func (f *Service) ignore(ctx context.Context, act *activity, why string) error {
+	f.Log.DebugContext(ctx, "ignored an activity", "type", act.Type, "id", act.ID, "actor", act.Actor, "why", why)
+	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -33,7 +35,7 @@ func (f *Service) signGET(ctx context.Context) func(*http.Request) error {
 // actorJSON is the part of an actor document 9ten uses.
 type actorJSON struct {
 	ID                string `json:"id"`
-	Type              string `json:"type"`
+	Type              types  `json:"type"`
 	Inbox             string `json:"inbox"`
 	Outbox            string `json:"outbox"`
 	PreferredUsername string `json:"preferredUsername"`
@@ -41,14 +43,43 @@ type actorJSON struct {
 	Endpoints         struct {
 		SharedInbox string `json:"sharedInbox"`
 	} `json:"endpoints"`
-	PublicKey struct {
-		ID           string `json:"id"`
-		Owner        string `json:"owner"`
-		PublicKeyPem string `json:"publicKeyPem"`
-	} `json:"publicKey"`
+	PublicKey publicKeys `json:"publicKey"`
 	// Some servers (GoToSocial) serve the key document itself at its id.
 	Owner        string `json:"owner"`
 	PublicKeyPem string `json:"publicKeyPem"`
+}
+
+// publicKey is an actor's key for HTTP signatures.
+type publicKey struct {
+	ID           string `json:"id"`
+	Owner        string `json:"owner"`
+	PublicKeyPem string `json:"publicKeyPem"`
+}
+
+// publicKeys are the keys of an actor: one, or a list of them as Fedify
+// publishes an actor with several keys.
+type publicKeys []publicKey
+
+func (p *publicKeys) UnmarshalJSON(data []byte) error {
+	*p = nil
+	eachItem(data, func(raw json.RawMessage) {
+		var k publicKey
+		if json.Unmarshal(raw, &k) == nil && k.PublicKeyPem != "" {
+			*p = append(*p, k)
+		}
+	})
+	return nil
+}
+
+// of is the first key the actor owns. 9ten keeps one key per actor: a
+// signature made with another of its keys does not verify.
+func (p publicKeys) of(actor string) publicKey {
+	for _, k := range p {
+		if k.Owner == actor || k.Owner == "" {
+			return k
+		}
+	}
+	return publicKey{}
 }
 
 // RemoteActor returns another server's actor, from the store when fresh.
@@ -69,14 +100,19 @@ func (f *Service) RemoteActor(ctx context.Context, iri string, refresh bool) (*n
 	if doc.ID != iri || doc.Inbox == "" {
 		return nil, nineten.E(op, nineten.KindInvalid, fmt.Sprintf("%s is not an actor (its id is %q)", iri, doc.ID))
 	}
-	if !sameHost(doc.ID, doc.Inbox) || doc.Outbox != "" && !sameHost(doc.ID, doc.Outbox) || doc.PublicKey.ID != "" && !sameHost(doc.ID, doc.PublicKey.ID) {
+	key := doc.PublicKey.of(doc.ID)
+	if !sameHost(doc.ID, doc.Inbox) || doc.Outbox != "" && !sameHost(doc.ID, doc.Outbox) || key.ID != "" && !sameHost(doc.ID, key.ID) {
 		return nil, nineten.E(op, nineten.KindInvalid, iri+" names an inbox, outbox or key on another host")
 	}
-	u, _ := url.Parse(iri)
 	a := &nineten.RemoteActor{
 		IRI: iri, Inbox: doc.Inbox, Outbox: doc.Outbox, SharedInbox: doc.Endpoints.SharedInbox,
-		KeyID: doc.PublicKey.ID, PublicKeyPEM: doc.PublicKey.PublicKeyPem,
-		Handle: doc.PreferredUsername + "@" + u.Host, Name: doc.Name, FetchedAt: f.now(),
+		KeyID: key.ID, PublicKeyPEM: key.PublicKeyPem, Name: doc.Name, FetchedAt: f.now(),
+	}
+	if doc.PreferredUsername != "" {
+		// Without a username an actor has no handle (Mastodon does not
+		// even take it as an actor).
+		u, _ := url.Parse(iri)
+		a.Handle = doc.PreferredUsername + "@" + u.Host
 	}
 	if err := f.Store.SaveRemoteActor(ctx, a); err != nil {
 		return nil, nineten.E(op, err)
@@ -116,15 +152,25 @@ func (f *Service) keyOwner(ctx context.Context, keyID string, refresh bool) (str
 	if a.KeyID != keyID {
 		return "", nil, nineten.E(op, nineten.KindUnauthenticated, fmt.Sprintf("%s does not publish the key %s", a.IRI, keyID))
 	}
-	block, _ := pem.Decode([]byte(a.PublicKeyPEM))
-	if block == nil {
-		return "", nil, nineten.E(op, nineten.KindUnauthenticated, a.IRI+" publishes no readable public key")
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := parsePublicKey(a.PublicKeyPEM)
 	if err != nil {
 		return "", nil, nineten.E(op, nineten.KindUnauthenticated, a.IRI+" publishes no readable public key", err)
 	}
 	return a.IRI, pub, nil
+}
+
+// parsePublicKey reads a PEM public key: SubjectPublicKeyInfo ("PUBLIC
+// KEY"), as most servers publish it, or PKCS #1 ("RSA PUBLIC KEY"), as
+// Funkwhale does.
+func parsePublicKey(pemText string) (crypto.PublicKey, error) {
+	block, _ := pem.Decode([]byte(pemText))
+	switch {
+	case block == nil:
+		return nil, errors.New("no PEM block")
+	case block.Type == "RSA PUBLIC KEY":
+		return x509.ParsePKCS1PublicKey(block.Bytes)
+	}
+	return x509.ParsePKIXPublicKey(block.Bytes)
 }
 
 // localActor maps an IRI of this node to a local actor name and IRI
