@@ -34,7 +34,10 @@ func TestDBSetting(t *testing.T) {
 		return o
 	}
 	t.Setenv("NINETEN_CONFIG", "")
+	// Set, even empty, NINETEN_DB would win over the file: unset it (and
+	// have Setenv restore it afterwards).
 	t.Setenv("NINETEN_DB", "")
+	os.Unsetenv("NINETEN_DB")
 	if o := parse("--data", "/srv/9ten"); databaseAddress(o.Data, o.DB) != filepath.Join("/srv/9ten", "9ten.db") {
 		t.Errorf("default database %q", databaseAddress(o.Data, o.DB))
 	}
