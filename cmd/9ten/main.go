@@ -30,7 +30,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), userCmd(), importCmd(), ledgerCmd(), settleCmd())
+	root.AddCommand(serveCmd(), demoCmd(), userCmd(), importCmd(), ledgerCmd(), settleCmd(), migrateCmd())
 	return root
 }
 

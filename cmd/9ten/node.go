@@ -211,7 +211,17 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 		// fine on a laptop, wrong behind a proxy.
 		n.fed.Base = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	}
-	n.setLedgerNode(n.fed.Base.Host)
+	// The node keeps the name it had on the ledger at its first start,
+	// whatever its address later: its accounts are under that name.
+	name, err := n.db.InitSetting(ctx, ledgerNodeSetting, n.fed.Base.Host)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if name != n.fed.Base.Host {
+		n.log.Info("the node keeps its ledger name from its first start", "ledger_name", name, "url", n.fed.Base.String())
+	}
+	n.setLedgerNode(name)
 	srv := &http.Server{
 		Handler:           n.server.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -255,8 +265,11 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	return err
 }
 
-// setLedgerNode names the node on the ledger: the host (and port) of its
-// public URL, the same name other nodes know it by.
+// ledgerNodeSetting is the setting that holds the node's name on the
+// ledger: the host (and port) of its public URL when it first started.
+const ledgerNodeSetting = "ledger_node"
+
+// setLedgerNode names the node on the ledger.
 func (n *node) setLedgerNode(host string) {
 	n.ledger.Node, n.subs.Node, n.payouts.Node = host, host, host
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,8 +15,8 @@ import (
 
 func settleCmd() *cobra.Command {
 	var (
-		data, dbAddr, addr, publicURL, month string
-		dryRun                               bool
+		data, dbAddr, month string
+		dryRun              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "settle --month YYYY-MM",
@@ -44,7 +43,10 @@ func settleCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			node, err := ledgerNodeName(publicURL, addr)
+			node, err := db.Setting(ctx, ledgerNodeSetting)
+			if nineten.ErrorKind(err) == nineten.KindNotFound {
+				return fmt.Errorf("this node has not run yet: start it once with 9ten serve, which names it on the ledger")
+			}
 			if err != nil {
 				return err
 			}
@@ -64,23 +66,8 @@ func settleCmd() *cobra.Command {
 	dbFlag(f, &dbAddr)
 	f.StringVar(&month, "month", "", "the month to settle, YYYY-MM")
 	f.BoolVar(&dryRun, "dry-run", false, "compute and show the payout without recording it")
-	f.StringVar(&publicURL, "url", "", "the node's public base URL, as given to serve")
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", "the node's listen address, as given to serve (names the node when it has no --url)")
 	_ = cmd.MarkFlagRequired("month")
 	return cmd
-}
-
-// ledgerNodeName is the node's name on the ledger, as serve derives it:
-// the host of its public URL, or the address it listens on.
-func ledgerNodeName(publicURL, addr string) (string, error) {
-	if publicURL == "" {
-		return addr, nil
-	}
-	u, err := url.Parse(publicURL)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("--url %q: give the node's public base URL, like https://music.example", publicURL)
-	}
-	return u.Host, nil
 }
 
 // progressPrinter returns a progress callback that rewrites one line of w

@@ -27,7 +27,7 @@ func TestSettleCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const node = "127.0.0.1:8080" // what serve calls a node on its default address
+	const node = "music.test"
 	ledger := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: key}, Node: node}
 	june := time.Date(2025, 6, 10, 12, 0, 0, 0, time.UTC)
 	listener := &nineten.User{Username: "ann", PasswordHash: "x", Role: nineten.RoleListener, CreatedAt: june}
@@ -59,6 +59,13 @@ func TestSettleCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := ledger.OpenMonth(ctx, "2025-06"); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, ok := run(t, "settle", "--data", data, "--month", "2025-06"); ok || !strings.Contains(stderr, "has not run yet") {
+		t.Fatalf("settling a node that never ran: %q", stderr)
+	}
+	// What serve records at its first start.
+	if _, err := db.InitSetting(ctx, ledgerNodeSetting, node); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
