@@ -501,7 +501,9 @@ func mustAffect(op string, res sql.Result, err error, what string) error {
 // failed statement aborts the whole transaction, on SQLite it does not, and
 // this way both keep it usable. (A race with another writer can still end
 // in a unique violation, which PostgreSQL's serializable transactions
-// mostly turn into a retried serialization failure.)
+// mostly turn into a retried serialization failure.) Other errors, such as
+// a foreign key that points nowhere, still end a PostgreSQL transaction:
+// its later statements fail, so fn should return them.
 
 // inserted is the result of an INSERT … ON CONFLICT DO NOTHING: a conflict
 // when it inserted nothing.
