@@ -8,7 +8,10 @@
 //   - time to first audio in the browser test (goal < 300 ms);
 //   - fan-out of one Create to 1,000 follower inboxes: deliveries/s
 //     through the node's delivery path vs a plain loop of signed POSTs
-//     (goal ≥ 200/s), and p50/p99 from enqueue to receipt.
+//     (goal ≥ 200/s), and p50/p99 from enqueue to receipt;
+//   - listen-progress ingest: signed progress reports/s accepted by real
+//     `9ten serve` processes, one and two, on SQLite and on PostgreSQL
+//     (goal ≥ 20,000/s on PostgreSQL with two processes).
 //
 // Run it with `go run ./bench` (add -skip-browser to leave out the browser).
 package main
@@ -46,12 +49,15 @@ import (
 
 func main() {
 	var (
-		duration    = flag.Duration("duration", 2*time.Second, "load time per round of the segment benchmark")
-		conns       = flag.Int("c", 16, "concurrent clients in the segment benchmark")
-		trackSecs   = flag.Int("track-seconds", 300, "length of the upload-to-playable track")
-		skipBrowser = flag.Bool("skip-browser", false, "skip the browser time-to-first-audio measurement")
-		only        = flag.String("only", "", "run only this benchmark: segments, upload, browser or fanout")
-		cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+		duration       = flag.Duration("duration", 2*time.Second, "load time per round of the segment benchmark")
+		conns          = flag.Int("c", 16, "concurrent clients in the segment benchmark")
+		trackSecs      = flag.Int("track-seconds", 300, "length of the upload-to-playable track")
+		skipBrowser    = flag.Bool("skip-browser", false, "skip the browser time-to-first-audio measurement")
+		only           = flag.String("only", "", "run only this benchmark: segments, upload, browser, ingest or fanout")
+		cpuProfile     = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+		ingestSessions = flag.Int("ingest-sessions", 2000, "listen sessions reporting progress in the ingest benchmark")
+		ingestConns    = flag.Int("ingest-c", 64, "concurrent clients in the ingest benchmark")
+		ingestFor      = flag.Duration("ingest-duration", 10*time.Second, "load time per configuration of the ingest benchmark")
 	)
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -91,6 +97,11 @@ func main() {
 		}
 		slices.Sort(runs)
 		fmt.Printf("%-34s %11.0f ms %14s %8s %s (runs: %.0f, %.0f, %.0f ms)\n", "time to first audio (browser)", runs[1], "-", "-", "< 300 ms", runs[0], runs[1], runs[2])
+	}
+	if run("ingest") {
+		configs, stopPG := ingestConfigs(dir)
+		ingest(ctx, dir, configs, *ingestSessions, *ingestConns, *ingestFor) // bench/ingest.go
+		stopPG()
 	}
 	if run("fanout") {
 		fanout(ctx) // bench/fanout.go

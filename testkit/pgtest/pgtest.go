@@ -282,7 +282,27 @@ func isExec(path string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
-func launch(bin string) (s *server, err error) {
+// Durable starts a cluster of its own, for tools such as the benchmark,
+// with PostgreSQL's durability settings as a production server has them
+// (fsync, synchronous commits, full-page writes), and returns a URL of a
+// new database on it and a function that stops it and removes its files.
+func Durable() (dbURL string, stop func(), err error) {
+	bin, err := BinDir()
+	if err != nil {
+		return "", nil, err
+	}
+	s, err := launch(bin, "-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on", "-c", "shared_buffers=256MB")
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := s.admin.Exec("CREATE DATABASE nineten_bench"); err != nil {
+		s.stop()
+		return "", nil, err
+	}
+	return s.URL("nineten_bench"), s.stop, nil
+}
+
+func launch(bin string, settings ...string) (s *server, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -339,6 +359,8 @@ func launch(bin string) (s *server, err error) {
 		"-c", "lc_messages=C",
 		"-c", "log_min_messages=warning",
 		"-c", "log_statement=none")
+	// Later settings win over earlier ones.
+	s.cmd.Args = append(s.cmd.Args, settings...)
 	s.cmd.Env = env
 	setCredential(s.cmd, cred)
 	setDeathSignal(s.cmd)
