@@ -33,6 +33,7 @@ type Store interface {
 	FederationStore
 	LedgerStore
 	WalletStore
+	GatewayStore
 	SettingStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.

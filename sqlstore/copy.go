@@ -25,6 +25,7 @@ var copyTables = []string{
 	"actor_keys", "remote_actors", "follows", "received", "domain_blocks",
 	"ledger_state", "ledger_log",
 	"wallet_challenges", "wallets", "chain_cursors", "chain_deposits", "chain_payouts",
+	"gateway_events", "gateway_payouts",
 	"settings",
 }
 
