@@ -147,6 +147,17 @@ func (s *Service) session(ctx context.Context, id string) (*live, error) {
 	return l, nil
 }
 
+// remember keeps a session this process just opened, so that its segments
+// and reports need no reads to find it: nothing was served or heard yet.
+func (s *Service) remember(sess *nineten.ListenSession, track *nineten.Track) {
+	in := &s.ingest
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.running {
+		in.sessions[sess.ID] = &live{sess: *sess, durationMS: track.DurationMS, threshold: s.thresholdFor(track), seen: sess.StartedAt}
+	}
+}
+
 // queueProgress marks l's progress for the next batch.
 func (s *Service) queueProgress(l *live) {
 	in := &s.ingest

@@ -142,6 +142,7 @@ func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string
 	if err := s.Store.CreateListenSession(ctx, sess); err != nil {
 		return nil, nineten.E(op, err)
 	}
+	s.remember(sess, t)
 	interval := s.ReportInterval
 	if interval <= 0 {
 		interval = DefaultReportInterval

@@ -62,8 +62,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 
-	db := &DB{dsn: path, path: path, reader: reader, writer: writer}
-	db.store = store{read: conn{q: reader}, write: conn{q: writer}, db: db}
+	db := &DB{dsn: path, path: path, reader: reader, writer: writer, readStmts: newStmtCache(reader), writeStmts: newStmtCache(writer)}
+	db.store = store{read: conn{q: reader, stmts: db.readStmts}, write: conn{q: writer, stmts: db.writeStmts}, db: db}
 	return db, nil
 }
 

@@ -149,6 +149,8 @@ type DB struct {
 	path   string  // the SQLite file; "" on PostgreSQL
 	reader *sql.DB // SQLite: query-only connections; PostgreSQL: the one pool
 	writer *sql.DB // SQLite: the one writer connection; PostgreSQL: the one pool
+	// SQLite: prepared statements of the reader and writer pools.
+	readStmts, writeStmts *stmtCache
 }
 
 var _ nineten.Store = (*DB)(nil)
@@ -213,6 +215,11 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the connection pools.
 func (db *DB) Close() error {
+	for _, c := range []*stmtCache{db.readStmts, db.writeStmts} {
+		if c != nil {
+			c.close()
+		}
+	}
 	if db.reader == db.writer {
 		return db.writer.Close()
 	}
@@ -238,13 +245,17 @@ type querier interface {
 // conn runs statements on a pool or a transaction, translated for
 // PostgreSQL when pg is set.
 type conn struct {
-	q  sqlQuerier
-	pg bool
+	q     sqlQuerier
+	pg    bool
+	stmts *stmtCache // SQLite: prepared statements of the pool q is (or runs on)
 }
 
 func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if c.pg {
 		query, args = rebind(query), pgArgs(args)
+	}
+	if st := c.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return c.q.ExecContext(ctx, query, args...)
 }
@@ -253,12 +264,18 @@ func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	if c.pg {
 		query, args = rebind(query), pgArgs(args)
 	}
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return c.q.QueryContext(ctx, query, args...)
 }
 
 func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
 	if c.pg {
 		query, args = rebind(query), pgArgs(args)
+	}
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return c.q.QueryRowContext(ctx, query, args...)
 }
@@ -376,7 +393,7 @@ func (db *DB) transact(ctx context.Context, kind txKind, fn func(q querier) erro
 	if err != nil {
 		return nineten.E("sqlstore.WithTx", err)
 	}
-	if err := fn(conn{q: tx, pg: db.pg}); err != nil {
+	if err := fn(conn{q: tx, pg: db.pg, stmts: db.writeStmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -441,7 +458,7 @@ func (s *store) snapshot(ctx context.Context, fn func(q querier) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(conn{q: tx, pg: s.pg})
+	return fn(conn{q: tx, pg: s.pg, stmts: s.db.readStmts})
 }
 
 // Ping reports whether the database answers reads and writes (or the
