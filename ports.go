@@ -35,6 +35,7 @@ type Store interface {
 	WalletStore
 	GatewayStore
 	SettingStore
+	SocialStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

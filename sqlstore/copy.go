@@ -27,6 +27,7 @@ var copyTables = []string{
 	"wallet_challenges", "wallets", "chain_cursors", "chain_deposits", "chain_payouts",
 	"gateway_events", "gateway_payouts",
 	"settings",
+	"reactions", "comments", "shared_listens", "actor_settings",
 }
 
 // TableCopy is what Copy did with one table.
