@@ -135,3 +135,64 @@ type Tags struct {
 	Year        int
 	Genre       string
 }
+
+// Playlist is an ordered list of tracks that a listener made, public or
+// private; or a copy of a public playlist published on another server by
+// an actor someone here follows.
+type Playlist struct {
+	ID      ID
+	OwnerID ID // the user who made it; zero for a copy of a remote playlist
+	// OwnerName is the owner's username (a local playlist) or the remote
+	// actor's handle (a copy), filled by reads.
+	OwnerName   string
+	IRI         string // a copy's ActivityPub id on its server; "" for a local playlist
+	Actor       string // a copy's owner: the remote actor's IRI
+	Title       string
+	Description string
+	Public      bool // a copy is always public: its server published it
+	// ItemCount counts the items the playlist holds, tracks hidden since
+	// they were added included. Filled by reads.
+	ItemCount int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Local reports whether the playlist was made on this node.
+func (p *Playlist) Local() bool { return p.OwnerID != 0 }
+
+// PlaylistItem is one entry of a playlist: a track of this node, or a
+// track published on another server, known by its ActivityPub id and what
+// was said of it there. A playlist holds a track at most once, so that an
+// item is named by its track alone, as ActivityPub's Add and Remove name
+// what they add and remove.
+type PlaylistItem struct {
+	ID       ID
+	Position int    // 0-based place in the playlist, filled by reads
+	TrackID  ID     // a track of this node; zero for a remote one
+	Track    *Track // that track, filled by reads
+	Remote   RemoteItem
+	AddedAt  time.Time
+}
+
+// RemoteItem is a track of another server as a playlist holds it.
+type RemoteItem struct {
+	IRI        string // the track's ActivityPub id (an Audio object)
+	Title      string
+	Artist     string // the artist's name
+	DurationMS int64
+	HLSURL     string // its HLS master playlist on that server; "" when none is known
+	PageURL    string // its web page there
+	CoverURL   string
+}
+
+// PlaylistChange is what happened to a public playlist, for those who
+// tell others.
+type PlaylistChange string
+
+const (
+	PlaylistPublished   PlaylistChange = "published"    // created public, or made public
+	PlaylistUpdated     PlaylistChange = "updated"      // title or description edited, or items moved
+	PlaylistItemAdded   PlaylistChange = "item_added"   // a track was appended
+	PlaylistItemRemoved PlaylistChange = "item_removed" // a track was taken out
+	PlaylistWithdrawn   PlaylistChange = "withdrawn"    // deleted, or made private
+)

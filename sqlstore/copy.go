@@ -28,6 +28,7 @@ var copyTables = []string{
 	"gateway_events", "gateway_payouts",
 	"settings",
 	"reactions", "comments", "shared_listens", "actor_settings",
+	"playlists", "playlist_items",
 }
 
 // TableCopy is what Copy did with one table.
