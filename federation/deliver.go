@@ -109,12 +109,24 @@ func (d Deliverer) Run(ctx context.Context, job *nineten.Job, _ func(int)) error
 		return nineten.E(op, nineten.KindInvalid, "not delivered: the server was blocked since")
 	}
 	host := hostOf(in.Inbox)
+	if down, since := d.unavailable(ctx, host); down {
+		d.Log.InfoContext(ctx, "not delivered: the server was given up on", "inbox", in.Inbox, "unavailable_since", since)
+		return nil
+	}
 	release, ok := d.hosts.acquire(ctx, host, cmp.Or(d.HostLimit, defaultHostLimit), cmp.Or(d.hostWait, defaultHostWait))
 	if !ok {
 		return d.postpone(ctx, job, in)
 	}
 	defer release()
-	if err := d.send(ctx, in, host); err != nil {
+	err := d.send(ctx, in, host)
+	// A refusal (4xx) is an answer too: only silence and server errors
+	// count against the server.
+	if err == nil || nineten.ErrorKind(err) == nineten.KindInvalid {
+		d.hostAlive(ctx, host)
+	} else {
+		d.hostFailed(ctx, host)
+	}
+	if err != nil {
 		// The queue's attempt counter restarts with each handed-over job:
 		// pace the retry by every attempt this delivery made.
 		return retryIn{err, d.Backoff(in.Tries + job.Attempts)}

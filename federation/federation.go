@@ -42,6 +42,9 @@ type Service struct {
 	// server (default 4), so that a slow server cannot take every delivery
 	// worker; see hostSlots.
 	HostLimit int
+	// GiveUpAfter is how long a server may keep failing before deliveries
+	// to it are dropped (default DefaultGiveUpAfter); see hosts.go.
+	GiveUpAfter time.Duration
 	// hostWait bounds the wait for a server's slot (default 250 ms), and
 	// hostRetry is how soon a delivery that found its server busy runs
 	// again (default 1 s, doubling each time it finds it busy again).

@@ -103,6 +103,7 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, err)
 		return
 	}
+	f.hostAlive(r.Context(), hostOf(owner))
 	if act.Type == "" || act.Actor == "" {
 		problem(w, r, http.StatusBadRequest, "the body is not an activity with a type and an actor")
 		return

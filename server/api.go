@@ -90,6 +90,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "GET", Path: "/api/v1/admin/domain-blocks", Summary: "Servers this node refuses to federate with", Tag: "admin", Auth: "admin", Status: 200, Resp: domainBlockList{}, handle: s.listDomainBlocks},
 		{Method: "POST", Path: "/api/v1/admin/domain-blocks", Summary: "Block a server and purge what came from it", Tag: "admin", Auth: "admin", Body: domainBlockInput{}, Status: 201, Resp: domainBlockJSON{}, handle: s.blockDomain},
 		{Method: "DELETE", Path: "/api/v1/admin/domain-blocks/{host}", Summary: "Unblock a server", Tag: "admin", Auth: "admin", Status: 204, handle: s.unblockDomain},
+		{Method: "GET", Path: "/api/v1/admin/unavailable-hosts", Summary: "Servers the node gave up delivering to (failing for a week); tried again when they answer", Tag: "admin", Auth: "admin", Status: 200, Resp: unavailableHostList{}, handle: s.unavailableHosts},
 		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
 	}
 	for _, rt := range routes {

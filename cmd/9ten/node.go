@@ -243,6 +243,7 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	}()
 	go n.sweepLoop(ctx)
 	go n.payoutLoop(ctx)
+	go n.probeLoop(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	n.server.SetReady(true)
@@ -289,6 +290,23 @@ func (n *node) payoutLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// probeLoop asks the servers the node gave up on, every hour, whether
+// they are back.
+func (n *node) probeLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := n.fed.ProbeUnavailable(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("probing servers given up on", "err", err)
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package federation
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	nineten "nineten.dev"
+)
+
+// A server that keeps failing is given up on, as Mastodon does with
+// "unavailable domains": deliveries to it are dropped at once instead of
+// each being retried for three weeks, and nothing waits in the queue for
+// it. It is tried again as soon as it shows signs of life: a signed
+// request from it, or an answer to the hourly probe (ProbeUnavailable).
+// Activities dropped meanwhile are not sent later; followers on such a
+// server missed them, as they would have on a server that was down.
+
+// DefaultGiveUpAfter is how long a server may keep failing before the
+// node gives up on it.
+const DefaultGiveUpAfter = 7 * 24 * time.Hour
+
+func (f *Service) giveUpAfter() time.Duration { return cmp.Or(f.GiveUpAfter, DefaultGiveUpAfter) }
+
+// hostFailed records a failed delivery and gives up on the host when it
+// has been failing long enough.
+func (f *Service) hostFailed(ctx context.Context, host string) {
+	h, err := f.Store.HostFailed(ctx, host, f.now())
+	if err != nil {
+		f.Log.WarnContext(ctx, "recording a failed delivery", "host", host, "err", err)
+		return
+	}
+	if h.UnavailableSince.IsZero() && f.now().Sub(h.FailingSince) >= f.giveUpAfter() {
+		if err := f.Store.MarkHostUnavailable(ctx, host, f.now()); err != nil {
+			f.Log.WarnContext(ctx, "giving up on a server", "host", host, "err", err)
+			return
+		}
+		f.Log.WarnContext(ctx, "giving up on a server that keeps failing; deliveries to it are dropped until it answers again",
+			"host", host, "failing_since", h.FailingSince, "failures", h.Failures)
+	}
+}
+
+// hostAlive records that host answered; a server given up on is tried
+// again.
+func (f *Service) hostAlive(ctx context.Context, host string) {
+	h, err := f.Store.Host(ctx, host)
+	if err != nil || h.FailingSince.IsZero() && h.UnavailableSince.IsZero() && f.now().Sub(h.LastSuccessAt) < time.Minute {
+		return // healthy and recorded lately: spare the write
+	}
+	if err := f.Store.HostAlive(ctx, host, f.now()); err != nil {
+		f.Log.WarnContext(ctx, "recording a server as alive", "host", host, "err", err)
+		return
+	}
+	if !h.UnavailableSince.IsZero() {
+		f.Log.InfoContext(ctx, "a server given up on answers again; delivering to it again", "host", host)
+	}
+}
+
+// unavailable reports whether the node gave up on host.
+func (f *Service) unavailable(ctx context.Context, host string) (bool, time.Time) {
+	h, err := f.Store.Host(ctx, host)
+	if err != nil {
+		return false, time.Time{} // when in doubt, try
+	}
+	return !h.UnavailableSince.IsZero(), h.UnavailableSince
+}
+
+// ProbeUnavailable asks every server given up on for its NodeInfo
+// discovery document and takes back those that answer.
+func (f *Service) ProbeUnavailable(ctx context.Context) error {
+	hosts, err := f.Store.UnavailableHosts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		scheme := "https"
+		if f.Base != nil && f.Base.Scheme == "http" {
+			scheme = "http" // dev mode: nodes on loopback
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s://%s/.well-known/nodeinfo", scheme, h.Host), nil)
+		if err != nil {
+			continue
+		}
+		resp, err := f.Client.Do(req)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 500 {
+			f.hostAlive(ctx, h.Host)
+		}
+	}
+	return nil
+}
+
+// UnavailableHosts lists the servers given up on, for admins.
+func (f *Service) UnavailableHosts(ctx context.Context) ([]nineten.HostHealth, error) {
+	return f.Store.UnavailableHosts(ctx)
+}
