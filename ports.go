@@ -27,6 +27,7 @@ type Page struct {
 type Store interface {
 	UserStore
 	CatalogStore
+	PlaylistStore
 	ListenStore
 	JobQueue
 	KeyStore
@@ -114,6 +115,51 @@ type CatalogStore interface {
 	ListTracks(ctx context.Context, f TrackFilter, p Page) ([]Track, int, error)
 	UpdateTrack(ctx context.Context, t *Track) error
 	DeleteTrack(ctx context.Context, id ID) error
+}
+
+// PlaylistFilter selects playlists.
+type PlaylistFilter struct {
+	OwnerID    ID   // playlists this user made
+	PublicOnly bool // only public ones
+	// Follower selects copies of remote playlists whose owners this local
+	// actor follows (accepted), e.g. "user:7".
+	Follower string
+}
+
+// PlaylistStore keeps playlists, local and copies of remote ones, with
+// their items in order. Deleting a track takes it out of every playlist;
+// deleting a user deletes their playlists, and forgetting a remote actor
+// (a domain block) the copies of theirs.
+type PlaylistStore interface {
+	// CreatePlaylist stores a new playlist and sets p.ID; KindConflict
+	// when p is a copy whose IRI is stored already.
+	CreatePlaylist(ctx context.Context, p *Playlist) error
+	PlaylistByID(ctx context.Context, id ID) (*Playlist, error)
+	// PlaylistByIRI returns the copy of the remote playlist iri.
+	PlaylistByIRI(ctx context.Context, iri string) (*Playlist, error)
+	// UpdatePlaylist stores the title, description, visibility and update
+	// time of p.
+	UpdatePlaylist(ctx context.Context, p *Playlist) error
+	DeletePlaylist(ctx context.Context, id ID) error
+	// ListPlaylists lists the playlists f selects, the most recently
+	// updated first.
+	ListPlaylists(ctx context.Context, f PlaylistFilter, p Page) ([]Playlist, int, error)
+
+	// PlaylistItems lists a playlist's items in order, local ones with
+	// their tracks, whatever their status.
+	PlaylistItems(ctx context.Context, playlistID ID) ([]PlaylistItem, error)
+	// AddPlaylistItem appends it to a playlist and sets it.ID and
+	// it.Position; KindConflict when the playlist holds its track (the
+	// same local track, or the same remote IRI) already.
+	AddPlaylistItem(ctx context.Context, playlistID ID, it *PlaylistItem) error
+	// RemovePlaylistItem takes an item out; those after it move up.
+	RemovePlaylistItem(ctx context.Context, playlistID, itemID ID) error
+	// MovePlaylistItem moves an item to position (0-based, clamped to the
+	// playlist), shifting the items in between by one.
+	MovePlaylistItem(ctx context.Context, playlistID, itemID ID, position int) error
+	// ReplacePlaylistItems makes items, in their order, the playlist's
+	// items; of items naming the same track, the first is kept.
+	ReplacePlaylistItems(ctx context.Context, playlistID ID, items []PlaylistItem) error
 }
 
 // ListenSession is one playback of one track by one listener (or anonymous
