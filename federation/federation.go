@@ -58,6 +58,8 @@ type Service struct {
 	// inboxLimit paces deliveries per sending address: 300 at once, then
 	// five a second, far above what a healthy server sends.
 	inboxLimit ratelimit.Limiter
+	// replays remembers the signatures of accepted deliveries.
+	replays replayGuard
 }
 
 func (f *Service) now() time.Time {

@@ -103,6 +103,11 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, r, err)
 		return
 	}
+	sig := signatureOf(r)
+	if f.replays.seen(sig, f.now()) {
+		problem(w, r, http.StatusUnauthorized, "this signed request was delivered already; sign each delivery afresh")
+		return
+	}
 	f.hostAlive(r.Context(), hostOf(owner))
 	if act.Type == "" || act.Actor == "" {
 		problem(w, r, http.StatusBadRequest, "the body is not an activity with a type and an actor")
@@ -121,6 +126,7 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	f.replays.accepted(sig, f.now())
 	w.WriteHeader(http.StatusAccepted)
 }
 
