@@ -51,6 +51,13 @@ type Server struct {
 	// store can make one, instead of relaying the bytes (see presigned).
 	MediaRedirect bool
 
+	// Chain and Gateways take real money and pay artists, when the node
+	// is configured for them (nil and empty otherwise); Webhooks serves
+	// the gateways' webhooks under /webhooks/.
+	Chain    nineten.ChainPayments
+	Gateways []nineten.GatewayPayments
+	Webhooks http.Handler
+
 	ready  atomic.Bool
 	routes []route
 
@@ -99,6 +106,11 @@ func (s *Server) Handler() http.Handler {
 	if s.Index != nil {
 		root.Handle("GET /{$}", s.Index)
 		root.Handle("GET /app/", s.Index)
+	}
+	if s.Webhooks != nil {
+		// Outside the API's cross-origin guard: gateways call from their
+		// servers, and every event is verified by its signature.
+		root.Handle("/webhooks/", s.Webhooks)
 	}
 	if s.Federation != nil {
 		for _, p := range s.FederationPaths {

@@ -68,6 +68,8 @@ type options struct {
 	// MediaRedirect sends players to pre-signed URLs of the bucket for
 	// media bytes instead of relaying them (S3 only).
 	MediaRedirect bool
+	// Pay configures real money: USDP and a payment gateway.
+	Pay payOptions
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -88,6 +90,7 @@ type node struct {
 	server   *server.Server
 	fed      *federation.Service
 	ffmpeg   string // path of the ffmpeg the transcoder uses
+	pay      *payments
 }
 
 func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
@@ -171,6 +174,10 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
 		MediaRedirect: o.MediaRedirect,
 	}
+	if err := n.openPayments(o.Pay); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -239,6 +246,7 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 		var wg sync.WaitGroup
 		wg.Go(func() { n.runner.Run(ctx) })
 		wg.Go(func() { n.delivery.Run(ctx) })
+		wg.Go(func() { n.runPayments(ctx) })
 		wg.Wait()
 	}()
 	go n.sweepLoop(ctx)
