@@ -124,6 +124,7 @@ func (f *FFmpeg) threadArgs() []string {
 // closes them once the tool has its own copies.
 func (f *FFmpeg) run(ctx context.Context, bin string, args []string, stdout func(io.Reader) error, extra ...*os.File) (*tail, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
+	dieWithNode(cmd)
 	stderr := &tail{}
 	cmd.Stderr = stderr
 	cmd.ExtraFiles = extra
