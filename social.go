@@ -59,6 +59,9 @@ type ReactionStore interface {
 	ReactionCounts(ctx context.Context, trackID ID) (likes, boosts int, err error)
 	// ReactionsOf lists the kinds of reaction actor has to track.
 	ReactionsOf(ctx context.Context, track TrackRef, actor string) ([]ReactionKind, error)
+	// RemoteReactionsOf lists actor's reactions to tracks on other
+	// servers, newest first.
+	RemoteReactionsOf(ctx context.Context, actor string, limit int) ([]Reaction, error)
 }
 
 // Comment is a reply to a track in plain text (never markup): written here
@@ -212,6 +215,9 @@ type Social interface {
 	// are idempotent.
 	React(ctx context.Context, u *User, t TrackRef, kind ReactionKind) error
 	Unreact(ctx context.Context, u *User, t TrackRef, kind ReactionKind) error
+	// RemoteReactions lists u's likes and boosts of tracks on other
+	// servers, newest first.
+	RemoteReactions(ctx context.Context, u *User, limit int) ([]Reaction, error)
 	// TrackSocial tells what people did with a track; viewer is nil for
 	// an anonymous one.
 	TrackSocial(ctx context.Context, viewer *User, t TrackRef) (*TrackSocial, error)

@@ -87,7 +87,14 @@ func (f *Service) BlockDomain(ctx context.Context, admin *nineten.User, host, re
 		return nil, nineten.E(op, nineten.KindInvalid, "this node cannot block itself")
 	}
 	b := &nineten.DomainBlock{Host: host, Reason: strings.TrimSpace(reason), CreatedAt: f.now()}
-	if err := f.Store.BlockDomain(ctx, b); err != nil {
+	// Its actors' likes, boosts, comments and listens go with the rest.
+	err := f.Store.WithTx(ctx, func(tx nineten.Store) error {
+		if err := tx.BlockDomain(ctx, b); err != nil {
+			return err
+		}
+		return tx.PurgeSocial(ctx, host)
+	})
+	if err != nil {
 		return nil, nineten.E(op, err)
 	}
 	f.reloadBlocks(ctx)

@@ -168,11 +168,80 @@ func feedItem(it nineten.Received, a *nineten.RemoteActor, o *object) nineten.Fe
 	return item
 }
 
-var tags = regexp.MustCompile(`<[^>]*>`)
-
 // plainText reduces remote HTML to text: the web app shows it as text, so
-// no remote markup ever reaches a page.
+// no remote markup ever reaches a page. Ends of paragraphs and line breaks
+// become newlines; comments and what script and style elements hold are
+// dropped; a ">" inside a quoted attribute value does not end its tag.
 func plainText(markup string) string {
-	t := tags.ReplaceAllString(strings.ReplaceAll(markup, "</p>", "\n"), "")
-	return strings.TrimSpace(html.UnescapeString(t))
+	var b strings.Builder
+	for i := 0; i < len(markup); {
+		if markup[i] != '<' || i+1 == len(markup) || !tagStart(markup[i+1]) {
+			b.WriteByte(markup[i])
+			i++
+			continue
+		}
+		if strings.HasPrefix(markup[i:], "<!--") {
+			end := strings.Index(markup[i+4:], "-->")
+			if end < 0 {
+				break
+			}
+			i += 4 + end + 3
+			continue
+		}
+		end := tagEnd(markup, i+1)
+		name := tagName(markup[i+1 : end])
+		i = end + 1
+		switch name {
+		case "br", "/p", "/div", "/li", "/blockquote", "/pre", "/h1", "/h2", "/h3", "/h4", "/h5", "/h6":
+			b.WriteByte('\n')
+		case "script", "style":
+			if j := strings.Index(strings.ToLower(markup[i:]), "</"+name); j >= 0 {
+				i += j
+			} else {
+				i = len(markup)
+			}
+		}
+	}
+	t := strings.TrimSpace(html.UnescapeString(b.String()))
+	for strings.Contains(t, "\n\n\n") {
+		t = strings.ReplaceAll(t, "\n\n\n", "\n\n")
+	}
+	return t
+}
+
+// tagStart reports whether c, after a "<", starts a tag (or a comment, a
+// doctype, a processing instruction) rather than being text.
+func tagStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '!' || c == '?'
+}
+
+// tagEnd returns the index of the ">" that ends the tag starting at i,
+// skipping quoted attribute values, or len(s) when it never ends.
+func tagEnd(s string, i int) int {
+	var quote byte
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return i
+		}
+	}
+	return len(s)
+}
+
+// tagName is the lower-case name of a tag, "/" first for an end tag.
+func tagName(tag string) string {
+	end := 0
+	if strings.HasPrefix(tag, "/") {
+		end = 1
+	}
+	for end < len(tag) && (tag[end] >= 'a' && tag[end] <= 'z' || tag[end] >= 'A' && tag[end] <= 'Z' || tag[end] >= '0' && tag[end] <= '9') {
+		end++
+	}
+	return strings.ToLower(tag[:end])
 }

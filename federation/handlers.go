@@ -206,13 +206,12 @@ func (f *Service) userActor(w http.ResponseWriter, r *http.Request) {
 		redirectToApp(w, r, "/")
 		return
 	}
-	k, err := f.Keys(r.Context(), userActorName(u))
+	doc, err := f.userDoc(r.Context(), u)
 	if err != nil {
 		f.fail(w, r, err)
 		return
 	}
-	id := f.url("/users/" + u.Username)
-	writeActivity(w, f.actorDoc(id, "Person", "listener", u.Username, u.DisplayName, "", f.url("/"), u.CreatedAt, k))
+	writeActivity(w, doc)
 }
 
 // artistActor serves an artist profile. Artists are Person actors: they
@@ -224,17 +223,16 @@ func (f *Service) artistActor(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, r, err)
 		return
 	}
-	page := f.url(fmt.Sprintf("/app/artists/%d", a.ID))
 	if !wantsActivity(r) {
 		redirectToApp(w, r, fmt.Sprintf("/app/artists/%d", a.ID))
 		return
 	}
-	k, err := f.Keys(r.Context(), artistActorName(a))
+	doc, err := f.artistDoc(r.Context(), a)
 	if err != nil {
 		f.fail(w, r, err)
 		return
 	}
-	writeActivity(w, f.actorDoc(f.url("/artists/"+a.Slug), "Person", "artist", a.Slug, a.Name, a.Bio, page, a.CreatedAt, k))
+	writeActivity(w, doc)
 }
 
 // outboxPageSize is how many activities one outbox page holds.

@@ -223,16 +223,30 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 		if err != nil {
 			return err
 		}
-		if err := f.Store.SaveFollow(ctx, &nineten.Follow{Local: local, Remote: act.Actor, Inbound: true, State: nineten.FollowAccepted, Activity: act.ID, CreatedAt: f.now()}); err != nil {
+		// Follows are approved at once (artists and listeners publish in
+		// public) unless the owner approves followers by hand: then the
+		// request waits for them, and a follower asking again stays one.
+		state := nineten.FollowAccepted
+		if f.approvesManually(ctx, local) && !f.isFollower(ctx, local, act.Actor) {
+			state = nineten.FollowPending
+		}
+		if err := f.Store.SaveFollow(ctx, &nineten.Follow{Local: local, Remote: act.Actor, Inbound: true, State: state, Activity: act.ID, CreatedAt: f.now()}); err != nil {
 			return err
 		}
-		// Follows are approved at once: artists and listeners publish in public.
+		if state == nineten.FollowPending {
+			return nil
+		}
 		accept := map[string]any{
 			"@context": asContext, "id": obj.ID + "#accepts/" + randomID(), "type": "Accept",
 			"actor": obj.ID, "object": map[string]any{"id": act.ID, "type": "Follow", "actor": act.Actor, "object": obj.ID},
 		}
 		return f.deliver(ctx, local, accept, follower.Inbox)
 	case "Undo":
+		if obj.Type == "Like" || obj.Type == "Announce" || obj.Type == "" {
+			if done, err := f.undoReaction(ctx, act, obj); done || err != nil {
+				return err
+			}
+		}
 		if obj.Type == "Follow" || obj.Type == "" {
 			inner := parseRef(obj.Object)
 			if local, ok := f.localActor(ctx, inner.ID); ok {
@@ -271,6 +285,9 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 			if err := f.Store.DeleteReceived(ctx, act.Actor, r.ID); err != nil {
 				return err
 			}
+			if err := f.forgetDeleted(ctx, act.Actor, r.ID); err != nil {
+				return err
+			}
 		}
 		return nil
 	case "Create", "Update", "Announce":
@@ -288,6 +305,15 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 			_, err := f.RemoteActor(ctx, act.Actor, true)
 			return err
 		}
+		// A boost of a track here counts, and shows in the feeds of those
+		// who follow the booster; a reply to one is a comment.
+		if act.Type == "Announce" {
+			if _, err := f.receiveReaction(ctx, act, obj); err != nil {
+				return err
+			}
+		} else if done, err := f.receiveComment(ctx, act, body); done || err != nil {
+			return err
+		}
 		// Only what someone here follows is kept: anything else would let
 		// any server fill the database.
 		if followed, err := f.Store.Followed(ctx, act.Actor); err != nil || !followed {
@@ -303,10 +329,16 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 			Activity: act.ID, Type: act.Type, Actor: act.Actor, Object: obj.ID, Payload: body, ReceivedAt: f.now(),
 		})
 		return err
+	case "Like", "Dislike":
+		if done, err := f.receiveReaction(ctx, act, obj); done || err != nil {
+			return err
+		}
+	case "Listen":
+		return f.receiveListen(ctx, act, body)
 	}
-	// Like, Listen, Block, Flag, Move, PeerTube's View…: accepted and
-	// ignored, as Mastodon does with what it does not handle, so that no
-	// server retries them.
+	// Likes of what is not a track here, Block, Flag, Move, PeerTube's
+	// View…: accepted and ignored, as Mastodon does with what it does not
+	// handle, so that no server retries them.
 	return f.ignore(ctx, act, "this node does not act on it")
 }
 

@@ -54,12 +54,18 @@ type fediverse struct {
 
 func newFediverse(t *testing.T) *fediverse {
 	t.Helper()
-	ctx := t.Context()
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "9ten.db"))
+	db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "9ten.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFediverseOn(t, db)
+}
+
+// newFediverseOn is newFediverse on a database of the test's.
+func newFediverseOn(t *testing.T, db *sqlstore.DB) *fediverse {
+	t.Helper()
+	ctx := t.Context()
 	w := &fediverse{t: t, db: db, hosts: map[string]*httptest.Server{}, docs: map[string][]byte{}, key: testKey(t)}
 	// The node signs its fetches; a key made once serves every case.
 	der, err := x509.MarshalPKCS8PrivateKey(testKey(t))
@@ -184,11 +190,18 @@ func (w *fediverse) sender(iri string) {
 // returns the status.
 func (w *fediverse) deliver(body []byte) int {
 	w.t.Helper()
+	return w.deliverAt(body, time.Now())
+}
+
+// deliverAt is deliver signed at a time of the test's: the same activity
+// delivered twice needs two signatures, or the second is a replay.
+func (w *fediverse) deliverAt(body []byte, at time.Time) int {
+	w.t.Helper()
 	actor := act0(body).Actor
 	w.sender(actor)
 	req, _ := http.NewRequestWithContext(w.t.Context(), http.MethodPost, w.node.URL+"/inbox", bytes.NewReader(body))
 	req.Header.Set("Content-Type", activityJSON)
-	if err := httpsig.SignCavage(req, body, httpsig.Key{ID: actor + "#main-key", Private: w.key}, time.Now()); err != nil {
+	if err := httpsig.SignCavage(req, body, httpsig.Key{ID: actor + "#main-key", Private: w.key}, at); err != nil {
 		w.t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -96,6 +96,9 @@ func (f *Service) followerInboxes(ctx context.Context, local string) ([]string, 
 	}
 	var inboxes []string
 	for _, fw := range followers {
+		if fw.State != nineten.FollowAccepted {
+			continue // a follow request: not a follower until approved
+		}
 		r, err := f.RemoteActor(ctx, fw.Remote, false)
 		if err != nil {
 			f.Log.WarnContext(ctx, "a follower's actor is unreachable", "actor", fw.Remote, "err", err)
@@ -132,26 +135,7 @@ func (f *Service) trackNote(w http.ResponseWriter, r *http.Request) {
 // ArtistChanged sends the edited profile (an Update of the actor) to the
 // artist's followers, so their servers show the new name and bio.
 func (f *Service) ArtistChanged(ctx context.Context, a *nineten.Artist) {
-	if err := f.artistChanged(ctx, a); err != nil {
+	if err := f.actorUpdated(ctx, artistActorName(a)); err != nil {
 		f.Log.WarnContext(ctx, "telling followers about a profile change failed", "artist", a.ID, "err", err)
 	}
-}
-
-func (f *Service) artistChanged(ctx context.Context, a *nineten.Artist) error {
-	inboxes, err := f.followerInboxes(ctx, artistActorName(a))
-	if err != nil || len(inboxes) == 0 {
-		return err
-	}
-	k, err := f.Keys(ctx, artistActorName(a))
-	if err != nil {
-		return err
-	}
-	id := f.url("/artists/" + a.Slug)
-	doc := f.actorDoc(id, "Person", "artist", a.Slug, a.Name, a.Bio, f.url(fmt.Sprintf("/app/artists/%d", a.ID)), a.CreatedAt, k)
-	delete(doc, "@context")
-	update := map[string]any{
-		"@context": contexts, "id": fmt.Sprintf("%s#updates/%d", id, f.now().UnixMilli()), "type": "Update",
-		"actor": id, "to": []string{public}, "object": doc,
-	}
-	return f.deliver(ctx, artistActorName(a), update, inboxes...)
 }

@@ -123,6 +123,18 @@ func (s *store) ReactionsOf(ctx context.Context, track nineten.TrackRef, actor s
 	return kinds, nil
 }
 
+func (s *store) RemoteReactionsOf(ctx context.Context, actor string, limit int) ([]nineten.Reaction, error) {
+	if limit <= 0 || limit > maxLimit {
+		limit = defaultLimit
+	}
+	rs, err := queryAll(ctx, s.read, scanReaction, `
+		SELECT `+reactionCols+` FROM reactions WHERE actor = ? AND track_id IS NULL ORDER BY created_at DESC, id DESC LIMIT ?`, actor, limit)
+	if err != nil {
+		return nil, dbError("sqlstore.RemoteReactionsOf", err, "")
+	}
+	return rs, nil
+}
+
 func (s *store) CreateComment(ctx context.Context, c *nineten.Comment) error {
 	const op = "sqlstore.CreateComment"
 	if err := checkTrack(op, c.Track); err != nil {

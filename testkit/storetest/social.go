@@ -56,6 +56,16 @@ var socialTests = []test{
 		e.ok(err)
 		e.same("the user's reactions to the remote track", []nineten.ReactionKind{nineten.ReactionLike}, kinds)
 
+		boost := nineten.Reaction{Kind: nineten.ReactionBoost, Track: there, Actor: "user:1", Activity: "https://me.example/users/u#boosts/1", CreatedAt: at(2 * time.Second)}
+		_, err = e.s.SaveReaction(e.ctx, &boost)
+		e.ok(err)
+		mine, err := e.s.RemoteReactionsOf(e.ctx, "user:1", 10)
+		e.ok(err)
+		if len(mine) != 2 || mine[0] != boost || mine[1].Kind != nineten.ReactionLike || mine[1].Track != there {
+			e.Errorf("the user's reactions elsewhere: %+v; want the boost, then the like, of the remote track only", mine)
+		}
+		_, err = e.s.DeleteReaction(e.ctx, there, nineten.ReactionBoost, "user:1")
+		e.ok(err)
 		got, err := e.s.ReactionByActivity(e.ctx, "https://me.example/users/u#likes/1")
 		e.ok(err)
 		e.same("reaction by activity", like, got)
