@@ -44,6 +44,9 @@ type Service struct {
 	Threshold      time.Duration // default DefaultThreshold
 	ReportInterval time.Duration // default DefaultReportInterval
 	Log            *slog.Logger
+	// Verified is called when a listen becomes verified, once per listen
+	// in this process: to share it with the listener's followers.
+	Verified func(ctx context.Context, l *nineten.Listen)
 
 	mu        sync.Mutex
 	playlists map[string][]nineten.Segment // by blob key; media is immutable per track
@@ -334,6 +337,9 @@ func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Ou
 		l.mu.Lock()
 		l.verified = true
 		l.mu.Unlock()
+		if !verified && s.Verified != nil {
+			s.Verified(ctx, li)
+		}
 	}
 	out.Status, out.Counted, out.Reason = string(li.Status), li.Status == nineten.ListenVerified, li.Reason
 	if li.Status == nineten.ListenUnverified {

@@ -101,6 +101,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "GET", Path: "/api/v1/admin/unavailable-hosts", Summary: "Servers the node gave up delivering to (failing for a week); tried again when they answer", Tag: "admin", Auth: "admin", Status: 200, Resp: unavailableHostList{}, handle: s.unavailableHosts},
 		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
 	}
+	routes = append(routes, s.socialRoutes()...)
 	for _, rt := range routes {
 		h := rt.handle
 		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {

@@ -41,6 +41,9 @@ type Server struct {
 	FederationPaths []string
 	// Federator follows remote actors and reads the feed for the API.
 	Federator nineten.Federator
+	// Social is likes, boosts, comments, shared listens and follow
+	// requests.
+	Social nineten.Social
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy).
 	SecureCookies  bool

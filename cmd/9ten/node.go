@@ -159,6 +159,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.subs = &subscription.Service{Ledger: n.ledger, Store: db, Clock: clock, Simulated: o.SimulatedPayments}
 	n.payouts = &payout.Service{Ledger: n.ledger, Store: db, Clock: clock, SettleDay: o.SettleDay, Log: log.With("component", "payout")}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
+	n.listens.Verified = n.fed.ListenVerified
 	if o.PublicURL != "" {
 		u, err := url.Parse(strings.TrimSuffix(o.PublicURL, "/"))
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
@@ -170,7 +171,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.server = &server.Server{
 		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
-		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed,
+		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
 		MediaRedirect: o.MediaRedirect,
 	}
