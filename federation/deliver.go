@@ -252,7 +252,7 @@ func (d Deliverer) GiveUp(ctx context.Context, job *nineten.Job, err error) {
 	d.Log.WarnContext(ctx, "gave up delivering an activity", "job", job.ID, "err", err)
 }
 
-// Backoff doubles the wait after each failed attempt, from one minute.
+// Backoff doubles the wait after each failed attempt, from RetryBase.
 func (d Deliverer) Backoff(attempt int) time.Duration {
-	return time.Minute << min(max(attempt-1, 0), 13)
+	return cmp.Or(d.RetryBase, time.Minute) << min(max(attempt-1, 0), 13)
 }

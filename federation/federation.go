@@ -45,6 +45,9 @@ type Service struct {
 	// GiveUpAfter is how long a server may keep failing before deliveries
 	// to it are dropped (default DefaultGiveUpAfter); see hosts.go.
 	GiveUpAfter time.Duration
+	// RetryBase is the wait before a failed delivery's first retry
+	// (default a minute), doubling after each failure.
+	RetryBase time.Duration
 	// hostWait bounds the wait for a server's slot (default 250 ms), and
 	// hostRetry is how soon a delivery that found its server busy runs
 	// again (default 1 s, doubling each time it finds it busy again).

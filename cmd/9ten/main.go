@@ -61,6 +61,8 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.IntVar(&o.SettleDay, "settle-day", 20, "day of the month on which the month before is paid out to artists (1–25)")
 	f.DurationVar(&o.ListenThreshold, "listen-threshold", 0, "listening time that makes a verified listen (default 30s; tests only)")
 	_ = f.MarkHidden("listen-threshold")
+	f.DurationVar(&o.DeliveryRetryBase, "delivery-retry-base", 0, "wait before a failed delivery is retried, doubling each time (default 1m; tests only)")
+	_ = f.MarkHidden("delivery-retry-base")
 	paymentFlags(f, &o.Pay)
 	cmd.Long += "\n\nEvery flag can also be set by an environment variable NINETEN_<FLAG> (e.g. NINETEN_DATA,\n" +
 		"NINETEN_ADMIN_PASSWORD) or by a line in the --config file; flags win over the environment,\n" +

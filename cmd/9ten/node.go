@@ -58,6 +58,8 @@ type options struct {
 	// SimulatedPayments lets listeners deposit pretend money (demo nodes).
 	SimulatedPayments bool
 	SettleDay         int
+	// DeliveryRetryBase shortens the deliveries' back-off (tests only).
+	DeliveryRetryBase time.Duration
 
 	// DB is the database: a postgres:// URL or a SQLite file; default
 	// 9ten.db in Data.
@@ -133,6 +135,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Store: db, Clock: clock, Version: version(), Log: log.With("component", "federation"),
 		Client:          safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version()}),
 		Enqueued:        n.delivery.Kick,
+		RetryBase:       o.DeliveryRetryBase,
 		AuthorizedFetch: o.AuthorizedFetch,
 		HostLimit:       o.DeliveryHostLimit,
 	}
