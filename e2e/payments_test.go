@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -468,5 +470,98 @@ func TestUSDPPayments(t *testing.T) {
 	}
 	if strings.Contains(n.Logs(), hex.EncodeToString(crypto.FromECDSA(payoutKey))) {
 		t.Fatal("the node logged the payout key")
+	}
+}
+
+// The Money page in a browser: the node's deposit address, a wallet
+// registered by signing the message the page shows (here signed outside
+// the browser, as with any wallet's "sign message", and pasted), an
+// artist's payout to it, and the payout under way in the admins' view.
+func TestBrowserRegistersWallet(t *testing.T) {
+	minter, alice, payoutKey := newKey(t), newKey(t), newKey(t)
+	deposit := crypto.PubkeyToAddress(newKey(t).PublicKey)
+	// The payout wallet can pay, and no block is made: the payout stays
+	// under way while the page is looked at.
+	c := newChain(t, minter, payoutKey)
+	c.mine(c.transact(minter, "mint", crypto.PubkeyToAddress(payoutKey.PublicKey), usd(100)))
+	n := nodetest.Start(t, "--eth-rpc", c.url, "--eth-chain-id", c.chainID.String(), "--usdp-token", c.token.Hex(),
+		"--usdp-deposit", deposit.Hex(), "--usdp-interval", "1s",
+		"--usdp-payout-key-file", writeSecret(t, "payout.key", hex.EncodeToString(crypto.FromECDSA(payoutKey))))
+	lena, artistID := signupArtist(t, n.URL, "lena", "Lena")
+	earn(t, n, artistID, lena)
+
+	ctx := browser(t)
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Run(actx, actions...); err != nil {
+			t.Fatalf("browser: %v\nnode logs:\n%s", err, n.Logs())
+		}
+	}
+	aliceAddr := crypto.PubkeyToAddress(alice.PublicKey).Hex()
+	var shown, message string
+	run(
+		chromedp.Navigate(n.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=login-username]`),
+		chromedp.SendKeys(`[data-testid=login-username]`, "lena"),
+		chromedp.SendKeys(`[data-testid=login-password]`, "password-lena"),
+		chromedp.Click(`[data-testid=login-submit]`),
+		chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`history.pushState(null, '', '/app/me/money'); dispatchEvent(new PopStateEvent('popstate'))`, nil),
+		chromedp.WaitVisible(`[data-testid=deposit-address]`),
+		chromedp.Text(`[data-testid=deposit-address]`, &shown),
+		chromedp.SendKeys(`[data-testid=wallet-address]`, aliceAddr),
+		chromedp.Click(`[data-testid=wallet-challenge]`),
+		chromedp.WaitVisible(`[data-testid=challenge-message]`),
+		chromedp.Value(`[data-testid=challenge-message]`, &message),
+	)
+	if shown != strings.ToLower(deposit.Hex()) {
+		t.Errorf("the page shows the deposit address %q, want %s", shown, strings.ToLower(deposit.Hex()))
+	}
+	if !strings.Contains(message, aliceAddr) || !strings.Contains(message, "Chain ID: 1337") {
+		t.Fatalf("the message to sign:\n%s", message)
+	}
+	sig, err := crypto.Sign(accounts.TextHash([]byte(message)), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[64] += 27
+	var listed string
+	run(
+		chromedp.SendKeys(`[data-testid=wallet-signature]`, hexutil.Encode(sig)),
+		chromedp.Click(`[data-testid=wallet-register]`),
+		chromedp.WaitVisible(`[data-testid=wallets]`),
+		chromedp.Text(`[data-testid=wallets]`, &listed),
+	)
+	if !strings.Contains(listed, strings.ToLower(aliceAddr)) {
+		t.Fatalf("wallets shown: %q", listed)
+	}
+	// The wallet is offered at once for the artist's payout.
+	var payouts string
+	run(
+		chromedp.WaitVisible(`[data-testid=payout-form] button`),
+		chromedp.Click(`[data-testid=payout-form] button`),
+		chromedp.WaitVisible(`[data-testid=payout-under-way]`),
+		chromedp.Text(`[data-testid=payouts]`, &payouts),
+	)
+	if !strings.Contains(payouts, strings.ToLower(aliceAddr)) || !strings.Contains(payouts, "$9.00") {
+		t.Fatalf("payouts shown: %q", payouts)
+	}
+	var admin string
+	run(
+		chromedp.Evaluate(`fetch('/api/v1/auth/logout', {method: 'POST'})`, nil),
+		chromedp.Navigate(n.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=login-username]`),
+		chromedp.SendKeys(`[data-testid=login-username]`, n.AdminUser),
+		chromedp.SendKeys(`[data-testid=login-password]`, n.AdminPassword),
+		chromedp.Click(`[data-testid=login-submit]`),
+		chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`history.pushState(null, '', '/app/me/money'); dispatchEvent(new PopStateEvent('popstate'))`, nil),
+		chromedp.WaitVisible(`[data-testid=admin-payouts]`),
+		chromedp.Text(`[data-testid=admin-payouts]`, &admin),
+	)
+	if !strings.Contains(admin, strings.ToLower(aliceAddr)) {
+		t.Fatalf("the admins' payouts: %q", admin)
 	}
 }
