@@ -7,23 +7,34 @@ import (
 )
 
 // benchMonth builds a node with subscribers who paid for an opened month,
-// and their listening: perListener aggregates each, over 2,000 artists on
-// three nodes.
+// and their listening: perListener aggregates each, over max(2,000,
+// subscribers/10) artists on three nodes, in random order.
 func benchMonth(b *testing.B, subscribers, perListener int) (*MemState, []Aggregate) {
 	st := NewMemState()
 	r := rand.New(rand.NewPCG(1, 2))
+	nArtists := max(2000, subscribers/10)
+	artists := make([]string, nArtists)
+	for k := range artists {
+		artists[k] = fmt.Sprintf("n%d.example/artist%06d", k%3, k)
+	}
 	var aggs []Aggregate
 	for i := range subscribers {
-		l := fmt.Sprintf("listener%06d", i)
+		l := fmt.Sprintf("listener%07d", i)
 		if _, err := c.Deposit(st, na, l, "pay:"+l, Price); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := c.Subscribe(st, na, l, "2025-03"); err != nil {
 			b.Fatal(err)
 		}
-		for _, k := range r.Perm(2000)[:perListener] {
+		seen := map[int]bool{}
+		for len(seen) < perListener {
+			k := r.IntN(nArtists)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
 			listens := 1 + r.Int64N(40)
-			aggs = append(aggs, agg(l, fmt.Sprintf("n%d.example/artist%04d", k%3, k), listens, listens*30+r.Int64N(listens*200)))
+			aggs = append(aggs, agg(l, artists[k], listens, listens*30+r.Int64N(listens*200)))
 		}
 	}
 	if _, err := c.OpenMonth(st, na, "2025-03"); err != nil {
@@ -37,7 +48,11 @@ func benchMonth(b *testing.B, subscribers, perListener int) (*MemState, []Aggreg
 // (copying is not timed); the figure includes writing every transaction,
 // balance and statement into the MemState.
 func BenchmarkSettle(b *testing.B) {
-	for _, size := range []struct{ subscribers, perListener int }{{1_000, 50}, {10_000, 50}} {
+	sizes := []struct{ subscribers, perListener int }{{1_000, 50}, {10_000, 50}, {100_000, 10}}
+	if testing.Short() {
+		sizes = sizes[:2]
+	}
+	for _, size := range sizes {
 		b.Run(fmt.Sprintf("%dx%d", size.subscribers, size.perListener), func(b *testing.B) {
 			base, aggs := benchMonth(b, size.subscribers, size.perListener)
 			b.ReportAllocs()

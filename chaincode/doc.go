@@ -108,4 +108,62 @@
 // with different listening is refused). Months are settled in order. Every
 // transaction is numbered per node and stored; each operation that
 // changes anything emits one event for auditors.
+//
+// A settlement records the digest of the listening it was given, so that
+// "the same listening" does not depend on the order of the aggregates, and
+// anybody holding a month's totals can check they were the input: "v2:"
+// and the hex SHA-256 of "9ten listening v2\n", then the number of artists
+// and each artist ("<node>/<id>", in lexical order) as its length and its
+// bytes, then the number of listeners and, for each listener in lexical
+// order, its length and bytes, the number of its aggregates and, for each
+// of them in order of artist, the artist's place in the artist list (from
+// 0), the listens and the seconds; every number an unsigned varint as
+// encoding/binary writes it. (Months settled before this form have the
+// SHA-256 of one text line "listener TAB artist TAB listens TAB seconds" per
+// aggregate, in the same order, and are compared that way.)
+//
+// # How transactions are recorded
+//
+// A transaction is stored under tx/<node>/<number, 20 digits>, as JSON
+// (the Tx type). A settlement records one transaction per listener, and a
+// node may have a million listeners: stored one key each, that is a million
+// state writes, each kept twice by a ledger (in its state and in its log).
+// So a settlement's transactions are stored in batches of consecutive
+// numbers, as text, under the key of the batch's first transaction:
+//
+//	settle <node> <YYYY-MM> <first> <last>
+//	settle ann pool=9000000 held=9000000 | 4=6000000 17=12000000
+//	hold bob pool=9000000 | held=9000000
+//	refund cy held=27000000 | listener=27000000
+//
+// The header names the node, the month and the batch's first and last
+// transaction numbers; each line after it is one transaction, numbered in
+// turn: the operation (settle, hold or refund), the listener, the inputs,
+// "|", the outputs. A leg is "<account>=<micro-USD>", the account written
+// short: pool is pool:<node>/<YYYY-MM>, held is held:<node>/<listener>,
+// listener is listener:<node>/<listener>, and a number n is the artist
+// account of the n-th artist (from 0) of the settlement's index. A settle
+// line's outputs are the artists paid, in rank order (an artist whose share
+// rounds to 0 is left out).
+//
+// The index, under settle/<node>/<YYYY-MM>, lists the batches (the first
+// transaction number and listener of each, so that one listener's
+// transaction is found without reading the others: SettlementOf) and then
+// the artists the settlement paid, one "<node>/<id>" per line, the most
+// paid first (ties in lexical order), so that the artists named most often
+// have the shortest numbers:
+//
+//	batches 2
+//	101 ann
+//	1125 kim
+//	artists 3
+//	a.example/7
+//	b.example/1
+//	b.example/x
+//
+// Events (and so Audit) expands batches into their transactions, numbered
+// as if stored one by one: an auditor replays them like any other. What a
+// node's listeners paid each artist in a month is kept per artist node:
+// stmt/<YYYY-MM>/<artist node>/<paying node> holds a line "<artist id>
+// <micro-USD>" per artist, in lexical order (StatementsFor, StatementsTo).
 package chaincode

@@ -13,14 +13,15 @@ import (
 const (
 	keyBalance = "bal/"    // bal/<account>                          decimal Micro
 	keySeq     = "seq/"    // seq/<node>                             last transaction number of node
-	keyTx      = "tx/"     // tx/<node>/<%020d seq>                  Tx (JSON)
+	keyTx      = "tx/"     // tx/<node>/<%020d seq>                  Tx (JSON), or a batch of a settlement's (text, from seq on; see batch.go)
 	keyExt     = "ext/"    // ext/<external id>                      extRecord (JSON)
 	keySub     = "sub/"    // sub/<node>/<listener>                  Subscription (JSON)
 	keyMember  = "member/" // member/<node>/<YYYY-MM>/<listener>     memberRecord (JSON): paid for that month
 	keyPeriod  = "period/" // period/<node>/<YYYY-MM>                periodRecord (JSON)
 	keyNode    = "node/"   // node/<node>                            nodeRecord (JSON)
 	keyHeld    = "held/"   // held/<node>/<listener>                 HeldRecord (JSON)
-	keyStmt    = "stmt/"   // stmt/<YYYY-MM>/<artist node>/<artist>/<paying node>  decimal Micro
+	keyStmt    = "stmt/"   // stmt/<YYYY-MM>/<artist node>/<paying node>  text: "<artist id> <amount>" lines
+	keySettle  = "settle/" // settle/<node>/<YYYY-MM>                settlement index (text; see batch.go)
 )
 
 // Leg is one side of a transfer: an account and a positive amount.
@@ -168,17 +169,8 @@ func (s *session) record(tx *Tx) error {
 		}
 		s.setBalance(l.Account, nb)
 	}
-	if !s.seqLoaded {
-		b, err := s.o.get(keySeq + s.node)
-		if err != nil {
-			return wrap(s.op, err)
-		}
-		if b != nil {
-			if s.seq, err = strconv.ParseUint(string(b), 10, 64); err != nil {
-				return &Error{Op: s.op, Kind: KindInternal, Message: "stored sequence of " + s.node + " is corrupt", Err: err}
-			}
-		}
-		s.seqLoaded = true
+	if _, err := s.loadSeq(); err != nil {
+		return wrap(s.op, err)
 	}
 	s.seq++
 	tx.Node, tx.Seq = s.node, s.seq
@@ -188,6 +180,23 @@ func (s *session) record(tx *Tx) error {
 	s.last = s.seq
 	s.o.put(keySeq+s.node, []byte(strconv.FormatUint(s.seq, 10)))
 	return s.putJSON(txKey(s.node, s.seq), tx)
+}
+
+// loadSeq reads the node's last transaction number, once per session.
+func (s *session) loadSeq() (uint64, error) {
+	if !s.seqLoaded {
+		b, err := s.o.get(keySeq + s.node)
+		if err != nil {
+			return 0, err
+		}
+		if b != nil {
+			if s.seq, err = strconv.ParseUint(string(b), 10, 64); err != nil {
+				return 0, &Error{Op: s.op, Kind: KindInternal, Message: "stored sequence of " + s.node + " is corrupt", Err: err}
+			}
+		}
+		s.seqLoaded = true
+	}
+	return s.seq, nil
 }
 
 // commit emits n (with the transactions recorded) and writes everything.
@@ -225,16 +234,10 @@ func (Contract) Balances(st State, fn func(account string, balance Micro) error)
 }
 
 // Events calls fn for every recorded transaction, node by node in lexical
-// order of the node, and in order of Seq within a node.
+// order of the node, and in order of Seq within a node. A settlement's
+// transactions, stored in batches, come one by one like the others.
 func (Contract) Events(st State, fn func(tx Tx) error) error {
-	err := st.Range(keyTx, prefixEnd(keyTx), func(k string, v []byte) error {
-		var tx Tx
-		if err := json.Unmarshal(v, &tx); err != nil {
-			return &Error{Kind: KindInternal, Message: "stored transaction " + k + " is corrupt", Err: err}
-		}
-		return fn(tx)
-	})
-	return wrap("chaincode.Events", err)
+	return wrap("chaincode.Events", forEachTx(st, keyTx, prefixEnd(keyTx), fn))
 }
 
 // Conservation checks that no money was created or destroyed. The

@@ -2,13 +2,13 @@ package chaincode
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
+
+	"nineten.dev/chaincode/settleref"
 )
 
 // sim drives the contract through random months on one State: deposits
@@ -16,17 +16,18 @@ import (
 // openings, late subscriptions and settlements with random listening on
 // one or two paying nodes. It checks, after every operation, Conservation;
 // that refused and repeated operations change nothing; every settlement
-// against the oracle and an independent model of the no-listening rule; and
-// at the end, Audit. shuffle only reorders the aggregates given to Settle.
+// against the reference implementation (settleref), given the state before
+// it; and at the end, Audit. shuffle reorders the aggregates given to
+// Settle and picks how many goroutines settle; the seed picks the batch
+// size, so two runs with one seed must give byte-identical states.
 type sim struct {
 	t       *testing.T
 	seed    uint64
 	r, sh   *rand.Rand
 	st      *MemState
+	cfg     settleConfig
 	ext     int
 	extUsed []string
-	held    map[string]Micro // model: node/listener → held money
-	silent  map[string]int   // model: consecutive silent months
 	counts  map[string]int
 	seen    map[string]uint64 // node → transactions already looked at
 	charged map[string]int64  // node → subscriptions charged so far
@@ -34,18 +35,14 @@ type sim struct {
 
 // newTxs returns node's transactions recorded since the last call.
 func (s *sim) newTxs(node string) []Tx {
-	b, err := s.st.Get(keySeq + node)
-	s.ok(err)
-	last, _ := strconv.ParseUint(string(b), 10, 64)
+	// Each call ends after a whole settlement, so the next transaction
+	// starts a key of its own (a single one or a batch).
 	var out []Tx
-	for seq := s.seen[node] + 1; seq <= last; seq++ {
-		v, err := s.st.Get(txKey(node, seq))
-		s.ok(err)
-		var tx Tx
-		s.ok(json.Unmarshal(v, &tx))
+	s.ok(forEachTx(s.st, txKey(node, s.seen[node]+1), prefixEnd(keyTx+node+"/"), func(tx Tx) error {
 		out = append(out, tx)
-	}
-	s.seen[node] = last
+		s.seen[node] = tx.Seq
+		return nil
+	}))
 	return out
 }
 
@@ -90,8 +87,8 @@ func (s *sim) bal(account string) Micro {
 
 func runSim(t *testing.T, seed, shuffle uint64) *sim {
 	s := &sim{t: t, seed: seed, r: rand.New(rand.NewPCG(seed, 1)), sh: rand.New(rand.NewPCG(shuffle, 2)), st: NewMemState(),
-		held: map[string]Micro{}, silent: map[string]int{}, counts: map[string]int{},
-		seen: map[string]uint64{}, charged: map[string]int64{}}
+		cfg:    settleConfig{workers: 1 + int(shuffle%3), batch: []int{1, 2, 3, 1024}[seed%4], minBatches: 1, minAggs: 1},
+		counts: map[string]int{}, seen: map[string]uint64{}, charged: map[string]int64{}}
 	r := s.r
 	nodes := []string{"a.example", "b.example"}[:1+r.IntN(2)]
 	listeners := map[string][]string{}
@@ -213,125 +210,41 @@ func (s *sim) month(node, period string, month int, listeners []string, nArtists
 			subscribe(l)
 		}
 	}
-	members, err = c.Members(s.st, node, period)
-	s.ok(err)
-	s.settle(node, period, listeners, members, nArtists)
+	s.settle(node, period, listeners, nArtists)
 }
 
-func (s *sim) settle(node, period string, listeners, members []string, nArtists int) {
+func (s *sim) settle(node, period string, listeners []string, nArtists int) {
 	r := s.r
 	var aggs []Aggregate
-	byListener := map[string][]Aggregate{}
 	who := slices.Clone(listeners)
 	who = append(who, "stranger")
 	for _, l := range who {
 		if r.IntN(4) == 0 {
 			continue // no aggregates at all
 		}
-		la := randomListening(r, l, nArtists)
-		byListener[l] = la
-		aggs = append(aggs, la...)
+		aggs = append(aggs, randomListening(r, l, nArtists)...)
 	}
 	s.sh.Shuffle(len(aggs), func(i, j int) { aggs[i], aggs[j] = aggs[j], aggs[i] })
 
-	// What the model expects.
-	type expect struct {
-		op     string
-		amount Micro
-		shares []refShare
+	want, err := settleref.Settle(beforeOf(s.t, s.st, node, period), toRef(aggs))
+	if err != nil {
+		s.fail("reference: %v", err)
 	}
-	want := map[string]expect{}
-	var ignored []string
-	for _, l := range who {
-		key := node + "/" + l
-		member := slices.Contains(members, l)
-		hasListening := len(refRanked(l, byListener[l])) > 0
-		if !member && s.held[key] == 0 {
-			if hasListening {
-				ignored = append(ignored, l)
-			}
-			continue
-		}
-		amount := s.held[key]
-		if member {
-			amount += PoolShare
-		}
-		switch {
-		case hasListening:
-			want[l] = expect{op: "settle", amount: amount, shares: splitReference(l, amount, byListener[l])}
-			s.held[key], s.silent[key] = 0, 0
-			s.counts["listeners paid"]++
-		case s.silent[key]+1 >= SilentMonths:
-			want[l] = expect{op: "refund", amount: amount}
-			s.held[key], s.silent[key] = 0, 0
-			s.counts["refunds"]++
-		default:
-			s.silent[key]++
-			if member {
-				s.held[key] += PoolShare
-				want[l] = expect{op: "hold", amount: PoolShare}
-			}
-			s.counts["months held"]++
-		}
-	}
-
-	res, err := c.Settle(s.st, node, period, aggs)
+	res, err := settle(s.st, node, period, aggs, s.cfg)
 	s.ok(err)
-	if !slices.Equal(res.Ignored, ignored) {
-		s.fail("ignored = %v; want %v", res.Ignored, ignored)
-	}
-	got := map[string]Tx{}
-	var toArtists Micro
-	for _, tx := range s.newTxs(node) {
+	s.counts["listeners paid"] += want.Paid
+	s.counts["refunds"] += want.Refunded
+	s.counts["months held"] += want.HeldListeners
+	txs := s.newTxs(node)
+	for _, tx := range txs {
 		if tx.Op == "subscribe" || tx.Op == "renew" {
 			s.charged[node]++
 		}
-		if res.FirstTx > 0 && tx.Seq >= res.FirstTx && tx.Seq <= res.LastTx {
-			if _, dup := got[tx.Listener]; dup || tx.Period != period {
-				s.fail("transaction %+v", tx)
-			}
-			got[tx.Listener] = tx
-		}
 	}
-	if len(got) != len(want) {
-		s.fail("%d settlement transactions; want %d", len(got), len(want))
+	if msg := compareSettlement(s.st, node, period, res, want, txs); msg != "" {
+		s.fail("%s", msg)
 	}
-	for l, e := range want {
-		tx := got[l]
-		var in Micro
-		for _, leg := range tx.Inputs {
-			in += leg.Amount
-		}
-		if tx.Op != e.op || in != e.amount {
-			s.fail("%s: %s of %v; want %s of %v", l, tx.Op, in, e.op, e.amount)
-		}
-		switch e.op {
-		case "settle":
-			var wantLegs []Leg
-			for _, sh := range e.shares {
-				if sh.Amount > 0 {
-					an, aid, _ := splitArtist(sh.Artist)
-					wantLegs = append(wantLegs, Leg{ArtistAccount(an, aid), sh.Amount})
-				}
-			}
-			if !slices.Equal(tx.Outputs, wantLegs) {
-				s.fail("%s: paid %v; oracle %v", l, tx.Outputs, wantLegs)
-			}
-			toArtists += e.amount
-		case "refund":
-			if !slices.Equal(tx.Outputs, []Leg{{ListenerAccount(node, l), e.amount}}) {
-				s.fail("%s: refund %v", l, tx.Outputs)
-			}
-		}
-	}
-	for _, l := range who {
-		if got := s.bal(HeldAccount(node, l)); got != s.held[node+"/"+l] {
-			s.fail("held of %s = %v; model %v", l, got, s.held[node+"/"+l])
-		}
-	}
-	if res.ToArtists != toArtists || s.bal(PoolAccount(node, period)) != 0 {
-		s.fail("settle = %+v", res)
-	}
+	toArtists := res.ToArtists
 	// Statements of this node add up to what went to artists.
 	sts, err := c.StatementsFor(s.st, period)
 	s.ok(err)
@@ -347,7 +260,7 @@ func (s *sim) settle(node, period string, listeners, members []string, nArtists 
 	// Idempotent in any order; other totals are refused.
 	before := s.st.Changes()
 	s.sh.Shuffle(len(aggs), func(i, j int) { aggs[i], aggs[j] = aggs[j], aggs[i] })
-	again, err := c.Settle(s.st, node, period, aggs)
+	again, err := settle(s.st, node, period, aggs, s.cfg)
 	s.ok(err)
 	s.same(before)
 	if fmt.Sprint(again) != fmt.Sprint(res) {
@@ -359,7 +272,7 @@ func (s *sim) settle(node, period string, listeners, members []string, nArtists 
 		if aggs[0].SecondsHeard == 31 {
 			changed[0].SecondsHeard = 32
 		}
-		_, err := c.Settle(s.st, node, period, changed)
+		_, err := settle(s.st, node, period, changed, s.cfg)
 		s.refused(before, err, KindConflict)
 	}
 	// The operator got exactly $1 per subscription charged so far (all are split by now).

@@ -2,93 +2,43 @@ package chaincode
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"testing"
+
+	"nineten.dev/chaincode/settleref"
 )
 
-// refShare is a share according to the reference implementation.
+// refShare is a share as the tests compare them: artist and amount.
 type refShare struct {
 	Artist string
 	Amount Micro
 }
 
-// refRanked returns the listener's eligible aggregates in rank order,
-// written independently of rank: the sort key is a tuple (-seconds,
-// -listens, hex SHA-256 of "listener\nartist").
-func refRanked(listener string, aggs []Aggregate) []Aggregate {
-	var el []Aggregate
-	for _, a := range aggs {
-		if a.SecondsHeard > 0 {
-			el = append(el, a)
-		}
-	}
-	key := func(a Aggregate) string {
-		h := sha256.Sum256([]byte(listener + "\n" + a.Artist))
-		return hex.EncodeToString(h[:])
-	}
-	sort.Slice(el, func(i, j int) bool {
-		a, b := el[i], el[j]
-		if a.SecondsHeard != b.SecondsHeard {
-			return a.SecondsHeard > b.SecondsHeard
-		}
-		if a.Listens != b.Listens {
-			return a.Listens > b.Listens
-		}
-		return key(a) < key(b)
-	})
-	return el
-}
-
-// splitReference is the oracle: the largest-remainder split computed with
-// exact rationals (math/big), straight from the definition.
-func splitReference(listener string, amount Micro, aggs []Aggregate) []refShare {
-	ranked := refRanked(listener, aggs)
-	if len(ranked) > 9 {
-		ranked = ranked[:9]
-	}
-	if len(ranked) == 0 {
-		return nil
-	}
-	total := new(big.Int)
-	for _, a := range ranked {
-		total.Add(total, big.NewInt(a.SecondsHeard))
-	}
-	type q struct {
-		rank  int
-		floor *big.Int
-		frac  *big.Rat
-	}
-	qs := make([]q, len(ranked))
-	handed := new(big.Int)
-	for i, a := range ranked {
-		quota := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(int64(amount)), big.NewInt(a.SecondsHeard)), total)
-		fl := new(big.Int).Quo(quota.Num(), quota.Denom()) // quota ≥ 0: truncation is the floor
-		frac := new(big.Rat).Sub(quota, new(big.Rat).SetInt(fl))
-		qs[i] = q{i, fl, frac}
-		handed.Add(handed, fl)
-	}
-	left := new(big.Int).Sub(big.NewInt(int64(amount)), handed).Int64()
-	byFrac := slices.Clone(qs)
-	sort.SliceStable(byFrac, func(i, j int) bool {
-		if c := byFrac[i].frac.Cmp(byFrac[j].frac); c != 0 {
-			return c > 0
-		}
-		return byFrac[i].rank < byFrac[j].rank
-	})
-	extra := make([]int64, len(ranked))
-	for i := int64(0); i < left; i++ {
-		extra[byFrac[i].rank]++
-	}
-	out := make([]refShare, len(ranked))
-	for i, a := range ranked {
-		out[i] = refShare{a.Artist, Micro(qs[i].floor.Int64() + extra[i])}
+// toRef converts aggregates for the reference implementation.
+func toRef(aggs []Aggregate) []settleref.Aggregate {
+	out := make([]settleref.Aggregate, len(aggs))
+	for i, a := range aggs {
+		out[i] = settleref.Aggregate(a)
 	}
 	return out
+}
+
+// splitReference is the oracle: settleref.Split, exact rationals straight
+// from the definition.
+func splitReference(listener string, amount Micro, aggs []Aggregate) []refShare {
+	var out []refShare
+	for _, s := range settleref.Split(listener, int64(amount), toRef(aggs)) {
+		out = append(out, refShare{s.Artist, Micro(s.Amount)})
+	}
+	return out
+}
+
+// refRanked is the oracle's ranking of the listener's eligible aggregates.
+func refRanked(listener string, aggs []Aggregate) []settleref.Aggregate {
+	return settleref.Ranked(listener, toRef(aggs))
 }
 
 func shareAmounts(sh []Share) []refShare {

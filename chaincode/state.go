@@ -238,6 +238,18 @@ func (o *overlay) rangeKeys(start, end string, fn func(key string, value []byte)
 	return nil
 }
 
+// scan is rangeKeys for reading a large range once: values are not kept in
+// the read cache, and when the operation has written nothing in the range,
+// fn is called as the State iterates (so fn must not use the State).
+func (o *overlay) scan(start, end string, fn func(key string, value []byte) error) error {
+	for k := range o.writes {
+		if k >= start && (end == "" || k < end) {
+			return o.rangeKeys(start, end, fn)
+		}
+	}
+	return o.st.Range(start, end, fn)
+}
+
 func mergeKV(a, b []kv) []kv {
 	out := make([]kv, 0, len(a)+len(b))
 	i, j := 0, 0

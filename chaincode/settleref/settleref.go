@@ -18,6 +18,7 @@ package settleref
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -90,7 +91,8 @@ type Result struct {
 
 	Paid, HeldListeners, Refunded     int
 	ToArtists, ToHeld, RefundedAmount int64
-	Artists                           int // artists paid something
+	Artists                           int    // artists paid something
+	Digest                            string // Digest of the listening
 }
 
 // Settle computes the settlement of before.Period on before.Node from the
@@ -151,7 +153,7 @@ func Settle(before Before, listening []Aggregate) (*Result, error) {
 	for l, h := range before.Held {
 		held[l] = h
 	}
-	res := &Result{Shares: map[string][]Share{}, Held: held, Statements: map[string]int64{}}
+	res := &Result{Shares: map[string][]Share{}, Held: held, Statements: map[string]int64{}, Digest: Digest(listening)}
 	stmt := map[string]*big.Int{}
 	toArtists, toHeld, refunded := new(big.Int), new(big.Int), new(big.Int)
 
@@ -266,6 +268,57 @@ func Settle(before Before, listening []Aggregate) (*Result, error) {
 		*t.to = t.from.Int64()
 	}
 	return res, nil
+}
+
+// Digest identifies a month's listening as doc.go defines it: "v2:" and
+// the hex SHA-256 of "9ten listening v2\n", the number of artists and each
+// artist (lexical order) as its length and bytes, the number of listeners
+// and, for each listener (lexical order), its length and bytes, the number
+// of its aggregates and, for each (in order of artist), the artist's place
+// in the artist list, the listens and the seconds; every number an
+// unsigned varint (encoding/binary).
+func Digest(listening []Aggregate) string {
+	artistSet := map[string]bool{}
+	byListener := map[string][]Aggregate{}
+	for _, a := range listening {
+		artistSet[a.Artist] = true
+		byListener[a.Listener] = append(byListener[a.Listener], a)
+	}
+	var artists, listeners []string
+	for a := range artistSet {
+		artists = append(artists, a)
+	}
+	for l := range byListener {
+		listeners = append(listeners, l)
+	}
+	sort.Strings(artists)
+	sort.Strings(listeners)
+	place := map[string]uint64{}
+	for i, a := range artists {
+		place[a] = uint64(i)
+	}
+	var b []byte
+	b = append(b, "9ten listening v2\n"...)
+	b = binary.AppendUvarint(b, uint64(len(artists)))
+	for _, a := range artists {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(listeners)))
+	for _, l := range listeners {
+		aggs := byListener[l]
+		sort.Slice(aggs, func(i, j int) bool { return aggs[i].Artist < aggs[j].Artist })
+		b = binary.AppendUvarint(b, uint64(len(l)))
+		b = append(b, l...)
+		b = binary.AppendUvarint(b, uint64(len(aggs)))
+		for _, a := range aggs {
+			b = binary.AppendUvarint(b, place[a.Artist])
+			b = binary.AppendUvarint(b, uint64(a.Listens))
+			b = binary.AppendUvarint(b, uint64(a.SecondsHeard))
+		}
+	}
+	sum := sha256.Sum256(b)
+	return "v2:" + hex.EncodeToString(sum[:])
 }
 
 func check(a Aggregate) error {
