@@ -104,8 +104,14 @@ type eventJSON struct {
 // {"key": key, "text": value} (or "base64" instead of "text" for a value
 // that is not UTF-8) in strictly ascending byte order of the key, as
 // encoding/json writes it. writes must be in that order, without repeats.
+//
+// A settlement writes some hundred megabytes, so the usual case is written
+// here directly, byte for byte what encoding/json writes (the tests compare
+// the two); anything else (a value that is not UTF-8, a string with a
+// character beyond ASCII or a control character but newline, return and
+// tab) goes through encoding/json.
 func EncodeWrites(writes []nineten.LedgerWrite) ([]byte, error) {
-	out := make([]writeJSON, len(writes))
+	size := 2
 	for i, w := range writes {
 		if w.Key == "" {
 			return nil, errors.New("a write has an empty key")
@@ -113,9 +119,71 @@ func EncodeWrites(writes []nineten.LedgerWrite) ([]byte, error) {
 		if i > 0 && writes[i-1].Key >= w.Key {
 			return nil, fmt.Errorf("writes are not in ascending order of key: %q before %q", writes[i-1].Key, w.Key)
 		}
-		out[i] = writeJSON{w.Key, toPayload(w.Value)}
+		size += len(w.Key) + len(w.Value) + len(`{"key":"","text":""},`)
 	}
-	return json.Marshal(out)
+	out := make([]byte, 0, size+size/32)
+	out = append(out, '[')
+	for i, w := range writes {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if !utf8.Valid(w.Value) {
+			b, err := json.Marshal(writeJSON{w.Key, toPayload(w.Value)})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b...)
+			continue
+		}
+		out = append(out, `{"key":`...)
+		out = appendJSONString(out, w.Key)
+		out = append(out, `,"text":`...)
+		out = appendJSONString(out, w.Value)
+		out = append(out, '}')
+	}
+	return append(out, ']'), nil
+}
+
+// appendJSONString appends s as encoding/json writes a string (with its
+// default HTML escaping). Printable ASCII, newline, return and tab are
+// written here; a string with anything else is left to encoding/json.
+func appendJSONString[S string | []byte](dst []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	start := len(dst)
+	dst = append(dst, '"')
+	last := 0 // s[last:i] is still to be copied
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		var esc string
+		switch c {
+		case '"':
+			esc = `\"`
+		case '\\':
+			esc = `\\`
+		case '\n':
+			esc = `\n`
+		case '\r':
+			esc = `\r`
+		case '\t':
+			esc = `\t`
+		case '<', '>', '&':
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			last = i + 1
+			continue
+		default:
+			b, _ := json.Marshal(string(s)) // a string always encodes
+			return append(dst[:start], b...)
+		}
+		dst = append(dst, s[last:i]...)
+		dst = append(dst, esc...)
+		last = i + 1
+	}
+	dst = append(dst, s[last:]...)
+	return append(dst, '"')
 }
 
 // DecodeWrites parses the Writes of an entry and checks that they are in
