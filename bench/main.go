@@ -14,6 +14,9 @@
 //     (goal ≥ 20,000/s on PostgreSQL with two processes).
 //
 // Run it with `go run ./bench` (add -skip-browser to leave out the browser).
+// `go run ./bench -only settle` settles a month of 1,000,000 subscribers
+// over 10,000,000 aggregates (goal ≤ 10 s end to end including the ledger
+// write) next to the reference implementation (bench/settle.go).
 package main
 
 import (
@@ -53,7 +56,7 @@ func main() {
 		conns          = flag.Int("c", 16, "concurrent clients in the segment benchmark")
 		trackSecs      = flag.Int("track-seconds", 300, "length of the upload-to-playable track")
 		skipBrowser    = flag.Bool("skip-browser", false, "skip the browser time-to-first-audio measurement")
-		only           = flag.String("only", "", "run only this benchmark: segments, upload, browser, ingest or fanout")
+		only           = flag.String("only", "", "run only this benchmark: segments, upload, browser, ingest, fanout or settle")
 		cpuProfile     = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 		ingestSessions = flag.Int("ingest-sessions", 2000, "listen sessions reporting progress in the ingest benchmark")
 		ingestConns    = flag.Int("ingest-c", 64, "concurrent clients in the ingest benchmark")
@@ -69,6 +72,10 @@ func main() {
 	run := func(name string) bool { return *only == "" || *only == name }
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
+	if *only == "settle" { // a month of a large node; only when asked (bench/settle.go)
+		runSettleBench(ctx)
+		return
+	}
 	dir, err := os.MkdirTemp("", "9ten-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
