@@ -501,6 +501,12 @@ type Federator interface {
 	BlockDomain(ctx context.Context, admin *User, host, reason string) (*DomainBlock, error)
 	UnblockDomain(ctx context.Context, admin *User, host string) error
 	DomainBlocks(ctx context.Context, admin *User) ([]DomainBlock, error)
+
+	// RemoteMedia fetches a streaming file (an HLS playlist, init segment
+	// or segment) of a track on another server this node federates with,
+	// for the node's cache of remote media. path is the file's path there,
+	// under /media/tracks/.
+	RemoteMedia(ctx context.Context, host, path string) (body []byte, contentType string, err error)
 }
 
 // JobStatus is where a background job is in its life.

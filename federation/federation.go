@@ -45,6 +45,9 @@ type Service struct {
 	// GiveUpAfter is how long a server may keep failing before deliveries
 	// to it are dropped (default DefaultGiveUpAfter); see hosts.go.
 	GiveUpAfter time.Duration
+	// MediaClient fetches remote tracks' streaming files for the cache of
+	// remote media (a larger body limit than Client's); default Client.
+	MediaClient *safehttp.Client
 	// RetryBase is the wait before a failed delivery's first retry
 	// (default a minute), doubling after each failure.
 	RetryBase time.Duration

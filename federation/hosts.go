@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	nineten "nineten.dev"
@@ -98,4 +101,55 @@ func (f *Service) ProbeUnavailable(ctx context.Context) error {
 // UnavailableHosts lists the servers given up on, for admins.
 func (f *Service) UnavailableHosts(ctx context.Context) ([]nineten.HostHealth, error) {
 	return f.Store.UnavailableHosts(ctx)
+}
+
+// RemoteMedia fetches a streaming file of a track on host, a server this
+// node federates with (it delivered to it, or was delivered to by it),
+// for the node's cache of remote media. Only HLS files are fetched, and
+// through the SSRF-guarded client: the cache must not become an open proxy.
+func (f *Service) RemoteMedia(ctx context.Context, host, path string) ([]byte, string, error) {
+	const op = "federation.RemoteMedia"
+	if !strings.HasPrefix(path, "/media/tracks/") || strings.Contains(path, "..") || !isStreamFile(path) {
+		return nil, "", nineten.E(op, nineten.KindNotFound, "only streaming files of tracks are cached")
+	}
+	scheme := "https"
+	if f.Base != nil && f.Base.Scheme == "http" {
+		scheme = "http" // dev mode: nodes on loopback
+	}
+	origin := scheme + "://" + host + "/"
+	if f.blocked(ctx, origin) {
+		return nil, "", nineten.E(op, nineten.KindNotFound, "this node does not federate with "+host)
+	}
+	if h, err := f.Store.Host(ctx, strings.ToLower(host)); err != nil || h.LastSuccessAt.IsZero() && h.FailingSince.IsZero() {
+		return nil, "", nineten.E(op, nineten.KindNotFound, "this node does not federate with "+host)
+	}
+	client := f.MediaClient
+	if client == nil {
+		client = f.Client
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, origin+strings.TrimPrefix(path, "/"), nil)
+	if err != nil {
+		return nil, "", nineten.E(op, nineten.KindInvalid, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", nineten.E(op, nineten.KindUnavailable, host+" could not be reached for the file", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", nineten.E(op, nineten.KindNotFound, fmt.Sprintf("%s answered %d for the file", host, resp.StatusCode))
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", nineten.E(op, err)
+	}
+	return body, resp.Header.Get("Content-Type"), nil
+}
+
+func isStreamFile(p string) bool {
+	switch path.Ext(p) {
+	case ".m3u8", ".m4s", ".mp4":
+		return true
+	}
+	return false
 }

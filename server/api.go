@@ -753,6 +753,9 @@ func (s *Server) remoteCatalogue(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := catalogueJSON{Actor: toRemoteActor(actor), Tracks: []remoteTrackJSON{}}
 	for _, t := range tracks {
+		if s.RemoteMediaCache {
+			t.HLSURL = cachedRemoteURL(t.HLSURL)
+		}
 		out.Tracks = append(out.Tracks, remoteTrackJSON{
 			ID: t.IRI, Title: t.Title, Album: t.Album, Genre: t.Genre, DurationMS: t.DurationMS,
 			PageURL: t.PageURL, HLSURL: t.HLSURL, OriginalURL: t.OriginalURL, CoverURL: t.CoverURL, Published: t.Published,

@@ -53,6 +53,9 @@ type Server struct {
 	// redirect to a short-lived pre-signed URL of the blob store, when the
 	// store can make one, instead of relaying the bytes (see presigned).
 	MediaRedirect bool
+	// RemoteMediaCache streams other servers' tracks through this node's
+	// cache (see remotecache.go).
+	RemoteMediaCache bool
 
 	// Chain and Gateways take real money and pay artists, when the node
 	// is configured for them (nil and empty otherwise); Webhooks serves
@@ -85,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 	media := http.NewServeMux()
 	media.HandleFunc("GET /media/tracks/{id}/{file...}", s.trackMedia)
 	media.HandleFunc("GET /media/albums/{id}/{file}", s.albumCover)
+	media.HandleFunc("GET /media/remote/{host}/{path...}", s.remoteMedia)
 	media.HandleFunc("OPTIONS /media/", mediaPreflight)
 	media.HandleFunc("/media/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such media file")

@@ -70,6 +70,8 @@ type options struct {
 	// MediaRedirect sends players to pre-signed URLs of the bucket for
 	// media bytes instead of relaying them (S3 only).
 	MediaRedirect bool
+	// CacheRemoteMedia streams other servers' tracks through this node.
+	CacheRemoteMedia bool
 	// Pay configures real money: USDP and a payment gateway.
 	Pay payOptions
 }
@@ -137,7 +139,9 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Enqueued:        n.delivery.Kick,
 		RetryBase:       o.DeliveryRetryBase,
 		AuthorizedFetch: o.AuthorizedFetch,
-		HostLimit:       o.DeliveryHostLimit,
+		// Streaming files run to a few MiB; everything else stays small.
+		MediaClient: safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version(), MaxBody: 32 << 20}),
+		HostLimit:   o.DeliveryHostLimit,
 	}
 	n.catalog.Changed = n.fed.TrackChanged
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
@@ -176,7 +180,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
 		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
-		MediaRedirect: o.MediaRedirect,
+		MediaRedirect: o.MediaRedirect, RemoteMediaCache: o.CacheRemoteMedia,
 	}
 	if err := n.openPayments(o.Pay); err != nil {
 		db.Close()
