@@ -1,11 +1,16 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"nineten.dev/listen"
 	"nineten.dev/testkit/audiotest"
@@ -284,5 +289,94 @@ func TestFollowRequestsWaitForTheOwner(t *testing.T) {
 	}
 	if reqs := requests(); len(reqs) != 0 {
 		t.Errorf("requests left: %+v", reqs)
+	}
+}
+
+// TestBrowserLikesAndComments drives the web app: like a track on its page,
+// post a comment (markup in it stays text), delete it, and turn on sharing
+// of listens on the Following page.
+func TestBrowserLikesAndComments(t *testing.T) {
+	node := nodetest.Start(t)
+	artist, _ := signupArtist(t, node.URL, "bela", "Bela Browser")
+	tr := uploadTrack(t, artist, "Clicked Song")
+	listener := newClient(t, node.URL)
+	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "lena", "password": "password-lena"}), 201, nil)
+
+	ctx := browser(t)
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Run(actx, actions...); err != nil {
+			t.Fatalf("browser: %v\nnode logs:\n%s", err, node.Logs())
+		}
+	}
+	goTo := func(path string) chromedp.Action {
+		return chromedp.Evaluate(fmt.Sprintf(`history.pushState(null, '', %q); dispatchEvent(new PopStateEvent('popstate'))`, path), nil)
+	}
+	var counts, body string
+	var markup int
+	run(
+		chromedp.Navigate(node.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=login-username]`),
+		chromedp.SendKeys(`[data-testid=login-username]`, "lena"),
+		chromedp.SendKeys(`[data-testid=login-password]`, "password-lena"),
+		chromedp.Click(`[data-testid=login-submit]`),
+		chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		goTo(fmt.Sprintf("/app/tracks/%d", tr.ID)),
+		chromedp.WaitVisible(`[data-testid=like]`),
+		chromedp.Click(`[data-testid=like]`),
+		chromedp.Poll(`document.querySelector('[data-testid=like]').getAttribute('aria-pressed') === 'true'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(`[data-testid=social-counts]`, &counts),
+		chromedp.SendKeys(`[data-testid=comment-text]`, "<i>hi</i> there"),
+		chromedp.Click(`[data-testid=comment-submit]`),
+		chromedp.WaitVisible(`[data-testid=comment-body]`),
+		chromedp.Text(`[data-testid=comment-body]`, &body),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid=comment-body] *').length`, &markup),
+	)
+	screenshot(t, run, "track-social.png")
+	if !strings.Contains(counts, "1 like") || body != "<i>hi</i> there" || markup != 0 {
+		t.Errorf("the page shows %q and the comment %q (%d elements in it)", counts, body, markup)
+	}
+	var ts trackSocial
+	listener.must(listener.json("GET", fmt.Sprintf("/api/v1/tracks/%d/social", tr.ID), nil), 200, &ts)
+	if !ts.Liked || ts.Likes != 1 || ts.Comments != 1 {
+		t.Errorf("after the clicks: %+v", ts)
+	}
+
+	run(
+		// The delete asks first.
+		chromedp.Evaluate(`window.confirm = () => true`, nil),
+		chromedp.Click(`[data-testid=comment-delete]`),
+		chromedp.Poll(`document.querySelectorAll('[data-testid=comment]').length === 0`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		goTo("/app/following"),
+		chromedp.WaitVisible(`[data-testid=share-listens]`),
+		chromedp.Click(`[data-testid=share-listens]`),
+	)
+	screenshot(t, run, "following-social.png")
+	eventually(t, 10*time.Second, "the click turning sharing on", func() bool {
+		var st struct {
+			ShareListens bool `json:"share_listens"`
+		}
+		listener.must(listener.json("GET", "/api/v1/me/social", nil), 200, &st)
+		return st.ShareListens
+	})
+	listener.must(listener.json("GET", fmt.Sprintf("/api/v1/tracks/%d/social", tr.ID), nil), 200, &ts)
+	if ts.Comments != 0 {
+		t.Errorf("%d comments after deleting the one", ts.Comments)
+	}
+}
+
+// screenshot keeps what the browser shows in NINETEN_SCREENSHOT_DIR, when set.
+func screenshot(t *testing.T, run func(...chromedp.Action), name string) {
+	t.Helper()
+	dir := os.Getenv("NINETEN_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	var shot []byte
+	run(chromedp.FullScreenshot(&shot, 100))
+	if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,8 +1,10 @@
-// Following artists on other 9ten nodes and the fediverse, and the feed of
-// what they publish. A follow stays pending until the other server accepts
-// it, so the list is polled while any is. Everything about remote actors
-// and their posts comes from other servers: it is rendered as text only,
-// and only http(s) links to it are made.
+// Following artists on other 9ten nodes and the fediverse, the feed of
+// what they publish and of what friends who share it play; who asks to
+// follow you (when you approve followers by hand) and your social
+// settings. A follow stays pending until the other server accepts it, so
+// the list is polled while any is. Everything about remote actors and
+// their posts comes from other servers: it is rendered as text only, and
+// only http(s) links to it are made.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
@@ -56,7 +58,10 @@ function Federation() {
       ${follows.data ? html`<${ErrorBox} error=${follows.error} onRetry=${follows.reload} />` : html`<${Status} result=${follows} />`}
       ${follows.data && html`<${FollowList} items=${items} onUnfollowed=${unfollowed} />`}
     </section>
-    <${Feed} feed=${feed} />`;
+    <${Feed} feed=${feed} />
+    <${FriendListens} />
+    <${FollowRequests} />
+    <${SocialSettings} />`;
 }
 
 function FollowForm({ onFollowed }) {
@@ -182,4 +187,138 @@ function FeedItem({ item }) {
       </p>
     </div>
   </li>`;
+}
+
+// FriendListens is what the people you follow played, from those who chose
+// to share it.
+function FriendListens() {
+  const listens = useFetch(`/api/v1/feed/listens?limit=${FEED_LIMIT}`);
+  const items = listens.data?.items || [];
+  return html`<section aria-labelledby="friends-title">
+    <div class="section-head">
+      <h2 id="friends-title">What my friends play</h2>
+      ${listens.data &&
+      html`<button type="button" class="btn small" data-testid="friends-refresh" disabled=${listens.loading} onClick=${listens.reload}>Refresh</button>`}
+    </div>
+    <${Status} result=${listens} label="Loading what your friends play…" />
+    ${listens.data &&
+    !items.length &&
+    html`<${Empty}><p>Nobody you follow shares what they play yet. (Your own listens are shared only if you say so below.)</p></${Empty}>`}
+    ${items.length > 0 &&
+    html`<ol class="feed" data-testid="friend-listens">
+      ${items.map((it, i) => {
+        const link = webURL(it.url);
+        return html`<li class="feed-item" key=${`${it.actor.id} ${it.object} ${i}`} data-testid="friend-listen">
+          <div class="avatar" aria-hidden="true">${initials(it.actor.name || it.actor.handle || '?')}</div>
+          <div class="feed-body">
+            <p class="feed-head">
+              <strong>${it.actor.name || handleOf(it.actor)}</strong> <span class="sub"><${Handle} actor=${it.actor} /> · played</span>
+            </p>
+            <p class="feed-title">${it.title || it.object}${it.artist && html` <span class="sub">by ${it.artist}</span>`}</p>
+            <p class="sub">
+              <time datetime=${it.listened_at}>${formatDate(it.listened_at)}</time>
+              ${link &&
+              html` · <a href=${link.href} target="_blank" rel="noopener noreferrer">Open on ${link.host}<span class="visually-hidden"> (opens in a new tab)</span></a>`}
+            </p>
+          </div>
+        </li>`;
+      })}
+    </ol>`}
+  </section>`;
+}
+
+// FollowRequests lists who asks to follow you or your artist profiles,
+// for you to let them or not. Requests wait only while you approve
+// followers by hand.
+function FollowRequests() {
+  const reqs = useFetch('/api/v1/follow-requests');
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const items = reqs.data?.items || [];
+  const answer = async (r, verb) => {
+    setBusy(r.id);
+    setError(null);
+    try {
+      await api.post(`/api/v1/follow-requests/${r.id}/${verb}`);
+      reqs.setData((d) => ({ items: (d?.items || []).filter((it) => it.id !== r.id) }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return html`<section aria-labelledby="requests-title">
+    <h2 id="requests-title">Follow requests</h2>
+    <${Status} result=${reqs} />
+    <${ErrorBox} error=${error} />
+    ${reqs.data && !items.length && html`<${Empty}><p>Nobody is waiting for your answer.</p></${Empty}>`}
+    ${items.length > 0 &&
+    html`<ul class="follows" data-testid="follow-requests">
+      ${items.map((r) => {
+        const handle = handleOf(r.actor);
+        return html`<li class="follow-row" key=${r.id} data-testid="follow-request">
+          <div class="avatar" aria-hidden="true">${initials(r.actor.name || r.actor.handle || '?')}</div>
+          <div class="meta">
+            <strong>${r.actor.name || handle}</strong>
+            <span class="sub"><${Handle} actor=${r.actor} /> · wants to follow ${r.artist_id ? r.name : 'you'} · ${formatDate(r.since)}</span>
+          </div>
+          <div class="row-actions">
+            <button type="button" class="btn small primary" data-testid="accept-request" aria-label=${`Accept ${handle}`}
+              disabled=${busy === r.id} onClick=${() => answer(r, 'accept')}>Accept</button>
+            <button type="button" class="btn small" data-testid="reject-request" aria-label=${`Reject ${handle}`}
+              disabled=${busy === r.id} onClick=${() => answer(r, 'reject')}>Reject</button>
+          </div>
+        </li>`;
+      })}
+    </ul>`}
+  </section>`;
+}
+
+// SocialSettings: sharing your listens (off until you turn it on), and
+// approving followers by hand, for you and each of your artist profiles.
+function SocialSettings() {
+  const settings = useFetch('/api/v1/me/social');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const save = async (patch) => {
+    setBusy(true);
+    setError(null);
+    try {
+      settings.setData(await api.patch('/api/v1/me/social', patch));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const st = settings.data;
+  return html`<section class="panel" aria-labelledby="social-settings-title">
+    <h2 id="social-settings-title">Sharing and followers</h2>
+    <${Status} result=${settings} />
+    <${ErrorBox} error=${error} />
+    ${st &&
+    html`<p>
+        <label class="inline-field">
+          <input type="checkbox" data-testid="share-listens" checked=${st.share_listens} disabled=${busy}
+            onChange=${(e) => save({ share_listens: e.currentTarget.checked })} />
+          Share what I listen to with my followers
+        </label>
+      </p>
+      <p>
+        <label class="inline-field">
+          <input type="checkbox" data-testid="approve-followers" checked=${st.approve_followers} disabled=${busy}
+            onChange=${(e) => save({ approve_followers: e.currentTarget.checked })} />
+          Approve my followers by hand
+        </label>
+      </p>
+      ${st.artists.map(
+        (a) => html`<p key=${a.artist_id}>
+          <label class="inline-field">
+            <input type="checkbox" data-testid="approve-artist-followers" checked=${a.approve_followers} disabled=${busy}
+              onChange=${(e) => save({ artists: [{ artist_id: a.artist_id, approve_followers: e.currentTarget.checked }] })} />
+            Approve followers of ${a.name} by hand
+          </label>
+        </p>`,
+      )}`}
+  </section>`;
 }

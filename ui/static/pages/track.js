@@ -1,12 +1,13 @@
-// A track: cover, waveform, play count and details; the owner or an admin
-// can edit and delete it, and an admin can hide it.
+// A track: cover, waveform, play count and details; likes, boosts and
+// comments (from here and other servers); the owner or an admin can edit
+// and delete it, and an admin can hide it.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { Icon } from '../icons.js';
-import { useFetch, useTitle } from '../hooks.js';
-import { Cover, EditForm, ErrorBox, Status, StatusBadge } from '../components.js';
-import { formatBytes, formatDuration } from '../format.js';
+import { useFetch, usePaged, useTitle } from '../hooks.js';
+import { Cover, Empty, EditForm, ErrorBox, Status, StatusBadge, initials } from '../components.js';
+import { formatBytes, formatDate, formatDuration, plural } from '../format.js';
 import { player } from '../player.js';
 import { navigate } from '../router.js';
 import { canEditTrack, isAdmin, useSession } from '../session.js';
@@ -72,8 +73,135 @@ export function TrackPage({ params }) {
       ${t.original?.size > 0 && html`<li>${formatBytes(t.original.size)}</li>`}
     </ul>
 
+    ${t.status === 'ready' && !t.hidden && html`<${TrackSocial} track=${t} />`}
+
     ${canEditTrack(s, t) &&
     html`<${TrackEditor} track=${t} admin=${isAdmin(s)} onChange=${(updated) => track.setData(updated)} />`}
+  </div>`;
+}
+
+// MAX_COMMENT is the server's limit on a comment, in characters.
+const MAX_COMMENT = 1000;
+const COMMENTS_PAGE = 20;
+
+// TrackSocial shows and takes likes, boosts and comments. Counts include
+// those from other servers; a boost shares the track with your followers.
+function TrackSocial({ track }) {
+  const s = useSession();
+  const social = useFetch(`/api/v1/tracks/${track.id}/social`);
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const d = social.data || { likes: 0, boosts: 0, comments: 0, liked: false, boosted: false };
+
+  const toggle = async (kind, on) => {
+    setBusy(kind);
+    setError(null);
+    try {
+      const path = `/api/v1/tracks/${track.id}/${kind}`;
+      social.setData(await (on ? api.put(path) : api.delete(path)));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const next = encodeURIComponent(location.pathname);
+  return html`<section class="panel" aria-labelledby="social-title">
+    <h2 id="social-title" class="visually-hidden">Likes, boosts and comments</h2>
+    <div class="actions">
+      ${s.user
+        ? html`<button type="button" class=${d.liked ? 'btn primary' : 'btn'} data-testid="like" aria-pressed=${d.liked ? 'true' : 'false'}
+              disabled=${busy !== null} onClick=${() => toggle('like', !d.liked)}>${d.liked ? 'Liked' : 'Like'}</button>
+            <button type="button" class=${d.boosted ? 'btn primary' : 'btn'} data-testid="boost" aria-pressed=${d.boosted ? 'true' : 'false'}
+              title="Boosting shares the track with your followers" disabled=${busy !== null}
+              onClick=${() => toggle('boost', !d.boosted)}>${d.boosted ? 'Boosted' : 'Boost'}</button>`
+        : html`<a class="btn" href=${`/app/login?next=${next}`}>Log in to like, boost or comment</a>`}
+      <span class="sub" data-testid="social-counts">
+        ${plural(d.likes, 'like')} · ${plural(d.boosts, 'boost')} · ${plural(d.comments, 'comment')}
+      </span>
+    </div>
+    <${ErrorBox} error=${error || social.error} />
+    <${Comments} track=${track} onCount=${(delta) => social.setData((x) => ({ ...(x || d), comments: Math.max(0, (x || d).comments + delta) }))} />
+  </section>`;
+}
+
+// Comments lists a track's comments, newest first, and takes new ones.
+// Their text is shown as text: comments from other servers were HTML and
+// arrive stripped of it.
+function Comments({ track, onCount }) {
+  const s = useSession();
+  const list = usePaged(`/api/v1/tracks/${track.id}/comments`, {}, COMMENTS_PAGE);
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+
+  const post = async (e) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(`/api/v1/tracks/${track.id}/comments`, { text });
+      setText('');
+      onCount(1);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async (c) => {
+    if (!confirm('Delete this comment?')) return;
+    setError(null);
+    try {
+      await api.delete(`/api/v1/comments/${c.id}`);
+      list.setItems((items) => items.filter((it) => it.id !== c.id));
+      onCount(-1);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const mayDelete = (c) => !!s.user && (isAdmin(s) || c.author.user_id === s.user.id);
+
+  return html`<div class="comments">
+    <h3>Comments</h3>
+    ${s.user &&
+    html`<form class="form" data-testid="comment-form" onSubmit=${post}>
+      <label>Your comment
+        <textarea data-testid="comment-text" name="text" rows="3" required maxlength=${MAX_COMMENT} value=${text}
+          onInput=${(e) => setText(e.currentTarget.value)}></textarea>
+      </label>
+      <div class="actions">
+        <button class="btn primary" data-testid="comment-submit" disabled=${busy || !text.trim()}>${busy ? 'Posting…' : 'Post comment'}</button>
+        <span class="sub">${text.length} / ${MAX_COMMENT}</span>
+      </div>
+    </form>`}
+    <${ErrorBox} error=${error || list.error} onRetry=${list.error ? list.reload : undefined} />
+    ${!list.loading && !list.items.length && html`<${Empty}><p>No comments yet.</p></${Empty}>`}
+    ${list.items.length > 0 &&
+    html`<ol class="feed" data-testid="comments">
+      ${list.items.map((c) => {
+        const who = c.author.name || c.author.handle || c.author.actor || 'someone';
+        return html`<li class="feed-item" key=${c.id} data-testid="comment">
+          <div class="avatar" aria-hidden="true">${initials(who) || '?'}</div>
+          <div class="feed-body">
+            <p class="feed-head">
+              <strong>${who}</strong>
+              ${c.author.handle && html` <span class="sub">@${c.author.handle}</span>`}
+              ${c.remote && html` <span class="badge">elsewhere</span>`}
+            </p>
+            <p class="feed-text" data-testid="comment-body">${c.text}</p>
+            <p class="sub">
+              <time datetime=${c.created_at}>${formatDate(c.created_at)}</time>
+              ${mayDelete(c) &&
+              html` · <button type="button" class="btn small" data-testid="comment-delete" onClick=${() => remove(c)}>Delete</button>`}
+            </p>
+          </div>
+        </li>`;
+      })}
+    </ol>`}
+    ${list.hasMore &&
+    html`<button type="button" class="btn" disabled=${list.loading} onClick=${list.loadMore}>More comments</button>`}
   </div>`;
 }
 
