@@ -131,8 +131,9 @@ func (r *reply) text() string {
 	return t
 }
 
-// receiveComment keeps a Create of a Note in reply to one of this node's
-// tracks as a comment, and an Update of a comment kept as its new text. It
+// receiveComment keeps a Create (or an Update) of a Note in reply to one
+// of this node's tracks as a comment, and an Update of a comment kept as
+// its new text. It
 // reports false for anything else. Only public replies are shown: a
 // direct or followers-only reply must not appear on a public page.
 func (f *Service) receiveComment(ctx context.Context, act *activity, body []byte) (bool, error) {
@@ -145,15 +146,15 @@ func (f *Service) receiveComment(ctx context.Context, act *activity, body []byte
 	}
 	n := &in.Object
 	if act.Type == "Update" {
-		c, err := f.Store.CommentByIRI(ctx, n.ID)
-		if err != nil || c.Actor != act.Actor {
-			return false, nil // not a comment here: the feed may want it
+		// An edit of a comment kept here; an Update of a reply never
+		// seen (its Create was lost) is read as the reply below.
+		if c, err := f.Store.CommentByIRI(ctx, n.ID); err == nil && c.Actor == act.Actor {
+			if text := n.text(); text != "" && n.public() {
+				return true, f.Store.EditComment(ctx, c.ID, text, f.now())
+			}
+			// Made private or emptied: it is not a public comment any more.
+			return true, f.Store.DeleteComment(ctx, c.ID)
 		}
-		if text := n.text(); text != "" && n.public() {
-			return true, f.Store.EditComment(ctx, c.ID, text, f.now())
-		}
-		// Made private or emptied: it is not a public comment any more.
-		return true, f.Store.DeleteComment(ctx, c.ID)
 	}
 	var track *nineten.Track
 	for _, iri := range n.InReplyTo {

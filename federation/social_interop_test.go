@@ -145,6 +145,23 @@ func TestTrackSocialFromOtherServers(t *testing.T) {
 		}
 	})
 
+	t.Run("an update of a reply never seen is the reply", func(t *testing.T) {
+		w := newFediverse(t)
+		tr := w.track("Late")
+		note := w.f.url(fmt.Sprintf("/tracks/%d", tr.ID))
+		doc := w.load("mastodon/create-note.json", map[string]string{`"inReplyTo": null`: fmt.Sprintf("%q: %q", "inReplyTo", note)})
+		var update map[string]any
+		_ = json.Unmarshal(doc, &update)
+		update["type"], update["id"] = "Update", field(t, doc, "object.id")+"#updates/1"
+		body, _ := json.Marshal(update)
+		if status := w.deliverAt(body, now); status != http.StatusAccepted {
+			t.Fatalf("the update: %d", status)
+		}
+		if s := w.seen(tr); len(s.Comments) != 1 || s.Comments[0].Text != "@lain" {
+			t.Errorf("comments %+v; want the reply", s.Comments)
+		}
+	})
+
 	t.Run("a reply not addressed to the public is no comment", func(t *testing.T) {
 		w := newFediverse(t)
 		tr := w.track("Private")
