@@ -104,6 +104,8 @@ func (n *node) openPayments(o payOptions) error {
 		if err != nil {
 			return err
 		}
+		// Known once the node listens (see serve), before it serves.
+		c.base = func() *url.URL { return n.fed.Base }
 		n.pay.chain = c
 		n.server.Chain = c
 	}
@@ -161,11 +163,11 @@ func openGateway(o payOptions, db nineten.Store, ledger nineten.Ledger, log *slo
 func (n *node) runPayments(ctx context.Context) {
 	var wg sync.WaitGroup
 	if c := n.pay.chain; c != nil {
-		c.registrar.Domain, c.registrar.URI = n.fed.Base.Host, n.fed.Base.String()
 		wg.Go(func() { c.watch(ctx) })
 		if c.payer != nil {
 			wg.Go(func() { c.pay(ctx) })
 		}
+		defer c.client.Close()
 	}
 	for _, g := range n.pay.gateways {
 		wg.Go(func() { g.Run(ctx, n.pay.interval) })
@@ -176,9 +178,11 @@ func (n *node) runPayments(ctx context.Context) {
 // usdpPayments is USDP on an Ethereum chain: nineten.ChainPayments for the
 // API, and the watcher's and payer's loops.
 type usdpPayments struct {
-	client    *ethclient.Client
-	chainID   int64
+	client  *ethclient.Client
+	chainID int64
+	// registrar's Domain and URI are the node's public address, from base.
 	registrar *usdp.Registrar
+	base      func() *url.URL
 	interval  time.Duration
 	log       *slog.Logger
 	info      nineten.ChainInfo
@@ -228,6 +232,10 @@ func openUSDP(o payOptions, db nineten.Store, ledger nineten.Ledger, log *slog.L
 	}
 	clock := nineten.SystemClock{}
 	chainID := big.NewInt(o.ChainID)
+	confirmations := o.Confirmations
+	if confirmations == 0 {
+		confirmations = usdp.DefaultConfirmations // as the watcher reads 0
+	}
 	c := &usdpPayments{
 		client: client, chainID: o.ChainID, interval: o.ChainInterval, log: log,
 		registrar: &usdp.Registrar{Store: db, Clock: clock, ChainID: o.ChainID},
@@ -237,7 +245,7 @@ func openUSDP(o payOptions, db nineten.Store, ledger nineten.Ledger, log *slog.L
 		},
 		info: nineten.ChainInfo{
 			Chain: usdp.ChainKey(chainID, token), ChainID: o.ChainID, Token: strings.ToLower(token.Hex()), Symbol: "USDP",
-			Deposit: depositHex, Confirmations: int(max(o.Confirmations, 1)),
+			Deposit: depositHex, Confirmations: int(confirmations),
 		},
 	}
 	if o.PayoutKeyFile != "" {
@@ -261,8 +269,14 @@ func openUSDP(o payOptions, db nineten.Store, ledger nineten.Ledger, log *slog.L
 
 func (c *usdpPayments) Info() nineten.ChainInfo { return c.info }
 
+// WalletChallenge's message names the node as its users know it.
 func (c *usdpPayments) WalletChallenge(ctx context.Context, user nineten.ID, address string) (*nineten.WalletChallenge, error) {
-	return c.registrar.Challenge(ctx, user, address)
+	r := *c.registrar
+	if c.base != nil && c.base() != nil {
+		b := c.base()
+		r.Domain, r.URI = b.Host, b.String()
+	}
+	return r.Challenge(ctx, user, address)
 }
 
 // RegisterWallet registers the wallet, then credits at once what it sent
