@@ -113,7 +113,9 @@ func TestLikesBoostsAndCommentsAcrossNodes(t *testing.T) {
 	}
 	// The boost went to Ana's followers: it is in Bea's feed.
 	eventually(t, 30*time.Second, "the boost reaching Bea's feed", func() bool {
-		var feed struct{ Items []struct{ Type, Object string } }
+		var feed struct {
+			Items []struct{ Type, Object string }
+		}
 		bea.must(bea.json("GET", "/api/v1/feed", nil), 200, &feed)
 		return len(feed.Items) == 1 && feed.Items[0].Type == "Announce" && feed.Items[0].Object == iri
 	})
