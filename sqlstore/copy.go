@@ -22,7 +22,7 @@ import (
 var copyTables = []string{
 	"users", "sessions", "api_tokens", "artists", "albums", "tracks",
 	"listen_sessions", "served_segments", "listens", "jobs",
-	"actor_keys", "remote_actors", "follows", "received", "domain_blocks",
+	"actor_keys", "remote_actors", "follows", "received", "domain_blocks", "remote_hosts",
 	"ledger_state", "ledger_log",
 	"wallet_challenges", "wallets", "chain_cursors", "chain_deposits", "chain_payouts",
 	"gateway_events", "gateway_payouts",
