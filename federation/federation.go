@@ -95,6 +95,7 @@ func (f *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /artists/{slug}/outbox", f.signedFetch(f.artistOutbox))
 	mux.HandleFunc("GET /tracks/{id}", f.signedFetch(f.track))
 	mux.HandleFunc("GET /tracks/{id}/note", f.signedFetch(f.trackNote))
+	mux.HandleFunc("GET /albums/{id}", f.signedFetch(f.album))
 	mux.HandleFunc("GET /comments/{id}", f.signedFetch(f.comment))
 	for _, p := range []string{"/actor", "/users/{name}", "/artists/{slug}"} {
 		mux.HandleFunc("GET "+p+"/followers", f.signedFetch(f.followersCollection))
@@ -108,4 +109,4 @@ func (f *Service) Handler() http.Handler {
 }
 
 // Paths lists the path prefixes Handler serves, for the server to route.
-var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/users/", "/artists/", "/tracks/", "/comments/", "/inbox"}
+var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/inbox"}

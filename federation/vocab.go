@@ -125,7 +125,7 @@ func (f *Service) trackObject(t *nineten.Track, artist *nineten.Artist) map[stri
 		obj["genre"] = t.Genre
 	}
 	if t.AlbumID != 0 {
-		obj["album"] = map[string]any{"type": "Album", "name": t.AlbumTitle}
+		obj["album"] = map[string]any{"id": f.albumIRI(t.AlbumID), "type": "Album", "name": t.AlbumTitle}
 	}
 	if t.CoverKey != "" {
 		obj["icon"] = map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": media + "/cover-600.jpg"}
