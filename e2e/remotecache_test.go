@@ -71,8 +71,8 @@ func TestRemoteMediaCache(t *testing.T) {
 	}
 	for _, path := range []string{
 		"/media/remote/unknown.example/media/tracks/1/hls/master.m3u8", // a server it never federated with
-		"/media/remote/" + hostB + "/api/v1/me",                         // not media
-		"/media/remote/" + hostB + up.Track.OriginalURL,                 // not a streaming file
+		"/media/remote/" + hostB + "/api/v1/me",                        // not media
+		"/media/remote/" + hostB + up.Track.OriginalURL,                // not a streaming file
 	} {
 		if r := listener.do("GET", path, nil, nil); r.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s answered %d, want 404", path, r.StatusCode)
