@@ -54,7 +54,9 @@ func TestAlbumCollection(t *testing.T) {
 		doc.AttributedTo != w.artistIRI() || doc.TotalItems != 2 || !slices.Equal(doc.OrderedItems, want) {
 		t.Errorf("album collection: %+v", doc)
 	}
-	var track struct{ Album struct{ ID, Type, Name string } }
+	var track struct {
+		Album struct{ ID, Type, Name string }
+	}
 	json.NewDecoder(get(fmt.Sprintf("/tracks/%d", ids[0]), activityJSON).Body).Decode(&track)
 	if track.Album.ID != doc.ID || track.Album.Type != "Album" || track.Album.Name != "Night Shift" {
 		t.Errorf("the track's album: %+v", track.Album)
