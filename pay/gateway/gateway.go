@@ -60,6 +60,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -83,7 +84,7 @@ const CentMicro nineten.Micro = 10_000
 
 // maxCents is the most cents that convert to micro-dollars without
 // overflowing them.
-const maxCents = int64(^uint64(0)>>1) / int64(CentMicro)
+const maxCents = math.MaxInt64 / int64(CentMicro)
 
 // Event is a webhook event as the gateway sends it.
 type Event struct {

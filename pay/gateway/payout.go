@@ -249,7 +249,20 @@ func (g *Gateway) payoutEvent(ctx context.Context, ev *Event, rec *nineten.Gatew
 	next := *po
 	next.State, next.PayoutID, next.ExtID, next.Error, next.UpdatedAt = nineten.GatewayPayoutConfirmed, payoutID, ext, "", g.now()
 	if err := g.Store.UpdateGatewayPayout(ctx, &next, from); err != nil {
-		return nil, nineten.E(op, err)
+		// Moved meanwhile: by the same news delivered twice at once, or
+		// by the node's own record of the gateway's answer.
+		now, rerr := g.Store.GatewayPayoutByID(ctx, po.ID)
+		switch {
+		case nineten.ErrorKind(err) != nineten.KindConflict || rerr != nil:
+			return nil, nineten.E(op, err)
+		case now.State == nineten.GatewayPayoutConfirmed:
+		case now.State == nineten.GatewayPayoutSent:
+			if err := g.Store.UpdateGatewayPayout(ctx, &next, now.State); err != nil {
+				return nil, nineten.E(op, err)
+			}
+		default:
+			return nil, nineten.E(op, err)
+		}
 	}
 	g.log().InfoContext(ctx, "gateway: payout confirmed", "gateway", g.Name, "payout", po.ID, "payout_id", payoutID, "ledger_tx", tx.Seq)
 	return &Outcome{Event: ev.ID, Status: "confirmed", Detail: fmt.Sprintf("payout %d of $%s recorded in ledger transaction %d", po.ID, po.Amount, tx.Seq)}, nil

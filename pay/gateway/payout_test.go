@@ -1,7 +1,9 @@
 package gateway_test
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 
 	nineten "nineten.dev"
@@ -210,5 +212,32 @@ func TestNoPayoutsWithoutAPI(t *testing.T) {
 	}
 	if e.gw.Info().Payouts {
 		t.Error("Info says payouts are made")
+	}
+}
+
+// The gateway saying "paid" several times at once records one payout.
+func TestPayoutPaidRacing(t *testing.T) {
+	e := newEnv(t)
+	earned := e.earn()
+	po, err := e.gw.StartPayout(e.ctx, artist, "acct_7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := e.fake.Payouts()[0]
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			d, err := e.fake.Deliver(e.ctx, e.hook, gatewaytest.Paid(fmt.Sprintf("evt_paid_%d", i%2), made))
+			if err != nil || d.Status != http.StatusOK {
+				t.Errorf("racing payout.paid: %v %d %s", err, d.Status, d.Body)
+			}
+		})
+	}
+	wg.Wait()
+	if b := e.balance(nineten.AccountArtist, artist); b != earned-po.Amount {
+		t.Fatalf("balance %s after racing confirmations, want %s", b, earned-po.Amount)
+	}
+	if p := e.payout(po.ID); p.State != nineten.GatewayPayoutConfirmed {
+		t.Fatalf("payout %+v", p)
 	}
 }
