@@ -174,6 +174,13 @@ type PlaylistItem struct {
 	AddedAt  time.Time
 }
 
+// Visible reports whether the public may see and play the item: a track of
+// another server, or a visible track of this node (one hidden or still
+// processing is kept in the playlist, but not shown).
+func (it *PlaylistItem) Visible() bool {
+	return it.TrackID == 0 || it.Track != nil && it.Track.Visible()
+}
+
 // RemoteItem is a track of another server as a playlist holds it.
 type RemoteItem struct {
 	IRI        string // the track's ActivityPub id (an Audio object)
