@@ -76,7 +76,7 @@ type target struct {
 	artistInbox string
 }
 
-// resolve finds the track t names. A track of this node given by its IRI
+// resolveTrack finds the track t names. A track of this node given by its IRI
 // is named by its id from then on. A track elsewhere is fetched, to learn
 // its artist: what is done to it is sent there.
 func (f *Service) resolveTrack(ctx context.Context, t nineten.TrackRef) (*target, error) {
@@ -143,10 +143,15 @@ func (f *Service) audience(ctx context.Context, local string, t *target, followe
 // (Announce, public, to the booster's followers and the artist).
 func reactionActivity(me string, r *nineten.Reaction, t *target) map[string]any {
 	act := map[string]any{"id": r.Activity, "actor": me, "object": t.iri, "published": timestamp(r.CreatedAt)}
+	// The artist is unknown when the track is out of reach (an Undo then).
+	artist := []string{}
+	if t.artist != "" {
+		artist = append(artist, t.artist)
+	}
 	if r.Kind == nineten.ReactionLike {
-		act["type"], act["to"], act["cc"] = "Like", []string{t.artist}, []string{public}
+		act["type"], act["to"], act["cc"] = "Like", artist, []string{public}
 	} else {
-		act["type"], act["to"], act["cc"] = "Announce", []string{public}, []string{t.artist, me + "/followers"}
+		act["type"], act["to"], act["cc"] = "Announce", []string{public}, append(artist, me+"/followers")
 	}
 	return act
 }
