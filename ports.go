@@ -496,6 +496,11 @@ type Federator interface {
 	// Catalogue lists the tracks an actor on another server published,
 	// newest first, from its outbox.
 	Catalogue(ctx context.Context, handle string, limit int) (*RemoteActor, []RemoteTrack, error)
+	// RemotePlaylists lists the copies of playlists that the actors u
+	// follows published, the most recently updated first.
+	RemotePlaylists(ctx context.Context, u *User, p Page) ([]Playlist, int, error)
+	// RemotePlaylist returns one of those copies with its items.
+	RemotePlaylist(ctx context.Context, u *User, id ID) (*Playlist, []PlaylistItem, error)
 
 	// Admins only: refuse a server and purge what came from it.
 	BlockDomain(ctx context.Context, admin *User, host, reason string) (*DomainBlock, error)

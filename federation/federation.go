@@ -97,16 +97,17 @@ func (f *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /tracks/{id}/note", f.signedFetch(f.trackNote))
 	mux.HandleFunc("GET /albums/{id}", f.signedFetch(f.album))
 	mux.HandleFunc("GET /comments/{id}", f.signedFetch(f.comment))
+	mux.HandleFunc("GET /playlists/{id}", f.signedFetch(f.playlist))
 	for _, p := range []string{"/actor", "/users/{name}", "/artists/{slug}"} {
 		mux.HandleFunc("GET "+p+"/followers", f.signedFetch(f.followersCollection))
 		mux.HandleFunc("GET "+p+"/following", f.signedFetch(f.followingCollection))
 		mux.HandleFunc("POST "+p+"/inbox", f.inbox)
 	}
-	mux.HandleFunc("GET /users/{name}/outbox", f.signedFetch(f.emptyCollection))
+	mux.HandleFunc("GET /users/{name}/outbox", f.signedFetch(f.userOutbox))
 	mux.HandleFunc("GET /actor/outbox", f.signedFetch(f.emptyCollection))
 	mux.HandleFunc("POST /inbox", f.inbox)
 	return mux
 }
 
 // Paths lists the path prefixes Handler serves, for the server to route.
-var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/inbox"}
+var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/playlists/", "/inbox"}

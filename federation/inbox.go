@@ -212,6 +212,9 @@ func act0(body []byte) activity {
 // receive acts on a verified activity.
 func (f *Service) receive(ctx context.Context, act *activity, body []byte) error {
 	const op = "federation.receive"
+	if handled, err := f.receivePlaylist(ctx, act, body); handled {
+		return err
+	}
 	obj := parseRef(act.Object)
 	switch act.Type {
 	case "Follow":
@@ -268,7 +271,10 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 			return f.Store.DeleteFollow(ctx, follow.Local, follow.Remote, false)
 		}
 		follow.State = nineten.FollowAccepted
-		return f.Store.SaveFollow(ctx, follow)
+		if err := f.Store.SaveFollow(ctx, follow); err != nil {
+			return err
+		}
+		return f.importPlaylists(ctx, follow.Remote)
 	case "Delete":
 		// GoToSocial sends deletes without an id, Funkwhale one for several
 		// uploads; what an actor deletes must be its own, on its host.

@@ -35,6 +35,7 @@ var terms = map[string]any{
 	"trackNumber":               map[string]any{"@id": "nineten:trackNumber", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
 	"year":                      map[string]any{"@id": "nineten:year", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
 	"genre":                     "nineten:genre",
+	"artistName":                "nineten:artistName",
 	"waveform":                  map[string]any{"@id": "nineten:waveform", "@type": "@id"},
 	"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
 	"discoverable":              "http://joinmastodon.org/ns#discoverable",
