@@ -67,6 +67,18 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "DELETE", Path: "/api/v1/tracks/{id}", Summary: "Delete a track and its media", Tag: "catalog", Auth: "user", Status: 204, handle: s.deleteTrack},
 		{Method: "POST", Path: "/api/v1/uploads", Summary: "Upload one audio file (multipart field \"file\")", Tag: "catalog", Auth: "user", Body: uploadForm{}, Multipart: true, Status: 202, Resp: trackEnvelope{}, handle: s.upload},
 
+		{Method: "POST", Path: "/api/v1/playlists", Summary: "Create a playlist (private unless public is true)", Tag: "playlists", Auth: "user", Body: playlistInput{}, Status: 201, Resp: playlistJSON{}, handle: s.createPlaylist},
+		{Method: "GET", Path: "/api/v1/me/playlists", Summary: "Your playlists, public and private", Tag: "playlists", Auth: "user", Query: page, Status: 200, Resp: playlistPage{}, handle: s.myPlaylists},
+		{Method: "GET", Path: "/api/v1/users/{id}/playlists", Summary: "A user's public playlists", Tag: "playlists", Query: page, Status: 200, Resp: playlistPage{}, handle: s.userPlaylists},
+		{Method: "GET", Path: "/api/v1/playlists/{id}", Summary: "A playlist with its tracks (a private one: for its owner only)", Tag: "playlists", Status: 200, Resp: playlistJSON{}, handle: s.getPlaylist},
+		{Method: "PATCH", Path: "/api/v1/playlists/{id}", Summary: "Rename, describe, or make public or private, a playlist of yours", Tag: "playlists", Auth: "user", Body: playlistInput{}, Status: 200, Resp: playlistJSON{}, handle: s.patchPlaylist},
+		{Method: "DELETE", Path: "/api/v1/playlists/{id}", Summary: "Delete a playlist of yours", Tag: "playlists", Auth: "user", Status: 204, handle: s.deletePlaylist},
+		{Method: "POST", Path: "/api/v1/playlists/{id}/items", Summary: "Add a track at the end: track_id (this node) or track_iri (another server)", Tag: "playlists", Auth: "user", Body: playlistItemInput{}, Status: 201, Resp: playlistItemJSON{}, handle: s.addPlaylistItem},
+		{Method: "PATCH", Path: "/api/v1/playlists/{id}/items/{item}", Summary: "Move a track to a position (0 is first)", Tag: "playlists", Auth: "user", Body: playlistMoveInput{}, Status: 200, Resp: playlistJSON{}, handle: s.movePlaylistItem},
+		{Method: "DELETE", Path: "/api/v1/playlists/{id}/items/{item}", Summary: "Take a track out of a playlist", Tag: "playlists", Auth: "user", Status: 204, handle: s.deletePlaylistItem},
+		{Method: "GET", Path: "/api/v1/remote/playlists", Summary: "Playlists of the actors you follow on other servers", Tag: "federation", Auth: "user", Query: page, Status: 200, Resp: playlistPage{}, handle: s.remotePlaylists},
+		{Method: "GET", Path: "/api/v1/remote/playlists/{id}", Summary: "One of those playlists, with its tracks", Tag: "federation", Auth: "user", Status: 200, Resp: playlistJSON{}, handle: s.remotePlaylist},
+
 		{Method: "POST", Path: "/api/v1/listens", Summary: "Start a playback session of a track", Tag: "listens", Body: listenStart{}, Status: 201, Resp: listen.Started{}, handle: s.startListen},
 		{Method: "POST", Path: "/api/v1/listens/{session}/progress", Summary: "Report playback progress (signed with the session key)", Tag: "listens", Body: listen.Report{}, Status: 200, Resp: listen.Outcome{}, handle: s.listenProgress},
 

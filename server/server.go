@@ -19,6 +19,7 @@ import (
 	"nineten.dev/catalog"
 	"nineten.dev/listen"
 	"nineten.dev/payout"
+	"nineten.dev/playlist"
 	"nineten.dev/subscription"
 )
 
@@ -31,6 +32,7 @@ type Server struct {
 	// subscription, the month's settlement.
 	Subscriptions *subscription.Service
 	Payouts       *payout.Service
+	Playlists     *playlist.Service // listeners' own playlists
 	Store         nineten.Store
 	Blobs         nineten.BlobStore
 	Log           *slog.Logger

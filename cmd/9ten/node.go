@@ -29,6 +29,7 @@ import (
 	"nineten.dev/ledger/embedded"
 	"nineten.dev/listen"
 	"nineten.dev/payout"
+	"nineten.dev/playlist"
 	"nineten.dev/server"
 	"nineten.dev/sqlstore"
 	"nineten.dev/subscription"
@@ -145,8 +146,9 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	}
 	n.catalog.Changed = n.fed.TrackChanged
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
+	playlists := &playlist.Service{Store: db, Clock: clock, Changed: n.fed.PlaylistChanged, Resolve: n.fed.ResolveTrack}
 	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
-	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer()}
+	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer(), federation.JobImportPlaylists: n.fed.PlaylistImporter()}
 	if o.SettleDay < 1 || o.SettleDay > 25 {
 		db.Close()
 		return nil, fmt.Errorf("--settle-day %d: artists are paid by the 25th; choose a day from 1 to 25", o.SettleDay)
@@ -176,7 +178,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		n.fed.Base = u
 	}
 	n.server = &server.Server{
-		Accounts: n.accounts, Catalog: n.catalog, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Store: db, Blobs: blobs,
+		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
 		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
