@@ -401,6 +401,10 @@ type FederationStore interface {
 	Followed(ctx context.Context, remote string) (bool, error)
 	// SaveReceived keeps an activity once; created is false for a repeat.
 	SaveReceived(ctx context.Context, r *Received) (created bool, err error)
+	// ForgetActor forgets a remote actor that was deleted: the actor, its
+	// follows both ways, what it sent, its reactions, comments, shared
+	// listens and the copies of its playlists.
+	ForgetActor(ctx context.Context, iri string) error
 	// DeleteReceived forgets what actor sent about object (it was deleted).
 	DeleteReceived(ctx context.Context, actor, object string) error
 	// Feed lists activities of actors the user follows (accepted), newest first.

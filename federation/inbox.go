@@ -287,6 +287,15 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 				return nineten.E(op, nineten.KindInvalid, "the deleted object is not on the actor's host")
 			}
 		}
+		if len(refs) == 1 && refs[0].ID == act.Actor {
+			// The actor itself was deleted (an account closed): forget it
+			// and everything it left here.
+			if err := f.Store.ForgetActor(ctx, act.Actor); err != nil {
+				return err
+			}
+			f.Log.InfoContext(ctx, "a remote actor was deleted; forgot it", "actor", act.Actor)
+			return nil
+		}
 		for _, r := range refs {
 			if err := f.Store.DeleteReceived(ctx, act.Actor, r.ID); err != nil {
 				return err

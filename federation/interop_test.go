@@ -419,9 +419,17 @@ func TestInboxReadsWhatOtherServersSend(t *testing.T) {
 		"mastodon note with an image": {fixture: "mastodon/create-note-attachment.json", setup: followed,
 			check: feedShows(nineten.FeedItem{Type: "Create", Text: "http://mastodon.example.org/media/hw4nrZmV5DPbW2z_hao"}, "object.id", objectURL)},
 		"mastodon delete with tombstone": {fixture: "mastodon/delete-tombstone.json", setup: note, check: feedEmpty},
-		"mastodon delete of the account": {fixture: "mastodon/delete-actor.json", setup: followed, check: unchanged},
-		"mastodon like":                  {fixture: "mastodon/like.json", setup: followed, check: unchanged},
-		"mastodon undo like":             {fixture: "mastodon/undo-like.json", setup: followed, check: unchanged},
+		"mastodon delete of the account": {fixture: "mastodon/delete-actor.json", setup: followed,
+			check: func(t *testing.T, w *fediverse, doc []byte, before, after state) {
+				if len(before.Following) != 1 || len(after.Following) != 0 {
+					t.Errorf("following before %d, after %+v; want 1, then none: the account is gone", len(before.Following), after.Following)
+				}
+				if _, err := w.db.RemoteActor(t.Context(), act0(doc).Actor); nineten.ErrorKind(err) != nineten.KindNotFound {
+					t.Errorf("the deleted account is still kept: %v", err)
+				}
+			}},
+		"mastodon like":      {fixture: "mastodon/like.json", setup: followed, check: unchanged},
+		"mastodon undo like": {fixture: "mastodon/undo-like.json", setup: followed, check: unchanged},
 		"mastodon announce": {fixture: "mastodon/announce.json", setup: followed,
 			check: feedShows(nineten.FeedItem{Type: "Announce"}, "", nil)},
 		"mastodon profile update":          {fixture: "mastodon/update-actor.json", setup: followed, check: unchanged},

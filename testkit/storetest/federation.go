@@ -128,3 +128,28 @@ var domainBlockTests = []test{
 		}
 	}},
 }
+
+var forgetTests = []test{
+	// A deleted actor leaves nothing behind; another actor of the same
+	// server keeps everything.
+	{"ForgetActor", func(e *env) {
+		gone, kept := "https://far.example/users/gone", "https://far.example/users/kept"
+		for _, iri := range []string{gone, kept} {
+			e.ok(e.s.SaveRemoteActor(e.ctx, &nineten.RemoteActor{IRI: iri, Inbox: iri + "/inbox", FetchedAt: at(0)}))
+			e.ok(e.s.SaveFollow(e.ctx, &nineten.Follow{Local: "user:1", Remote: iri, State: nineten.FollowAccepted, Activity: iri + "#f", CreatedAt: at(0)}))
+			e.ok(e.s.SaveFollow(e.ctx, &nineten.Follow{Local: "artist:1", Remote: iri, Inbound: true, State: nineten.FollowAccepted, Activity: iri + "#g", CreatedAt: at(0)}))
+			_, err := e.s.SaveReceived(e.ctx, &nineten.Received{Activity: iri + "#c", Type: "Create", Actor: iri, Object: iri + "/o", Payload: []byte(`{}`), ReceivedAt: at(0)})
+			e.ok(err)
+		}
+		e.ok(e.s.ForgetActor(e.ctx, gone))
+		_, err := e.s.RemoteActor(e.ctx, gone)
+		e.wantKind(err, nineten.KindNotFound)
+		following, _ := e.s.Follows(e.ctx, "user:1", false)
+		followers, _ := e.s.Follows(e.ctx, "artist:1", true)
+		feed, _ := e.s.Feed(e.ctx, "user:1", 10)
+		if len(following) != 1 || len(followers) != 1 || len(feed) != 1 || following[0].Remote != kept || followers[0].Remote != kept || feed[0].Actor != kept {
+			e.Errorf("after forgetting an actor: following %+v, followers %+v, feed %+v", following, followers, feed)
+		}
+		e.ok(e.s.ForgetActor(e.ctx, gone)) // again: nothing left, no error
+	}},
+}
