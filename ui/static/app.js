@@ -20,6 +20,8 @@ import { MyMusic } from './pages/my-music.js';
 import { Recent } from './pages/recent.js';
 import { Following } from './pages/following.js';
 import { RemoteCatalogue } from './pages/remote.js';
+import { Playlists, RemotePlaylists, UserPlaylists } from './pages/playlists.js';
+import { PlaylistPage, RemotePlaylistPage } from './pages/playlist.js';
 import { Admin } from './pages/admin.js';
 import { Money } from './pages/money.js';
 import { NotFound } from './pages/not-found.js';
@@ -41,6 +43,11 @@ const routes = [
   ['/app/following', Following],
   ['/app/me/money', Money],
   ['/app/remote', RemoteCatalogue],
+  ['/app/playlists', Playlists],
+  ['/app/playlists/:id', PlaylistPage],
+  ['/app/users/:id/playlists', UserPlaylists],
+  ['/app/following/playlists', RemotePlaylists],
+  ['/app/following/playlists/:id', RemotePlaylistPage],
   ['/app/admin', Admin],
 ];
 
@@ -89,6 +96,7 @@ function UserMenu() {
   };
   return html`<div class="user-menu">
     <a href="/app/me/listens">Recently played</a>
+    <a href="/app/playlists">Playlists</a>
     <a href="/app/following">Following</a>
     <a href="/app/me/money">Money</a>
     ${hasRole(s.user, 'artist')

@@ -5,6 +5,7 @@ import { html } from './html.js';
 import { Icon } from './icons.js';
 import { coverAt, formatDuration, plural } from './format.js';
 import { player } from './player.js';
+import { AddToPlaylist } from './playlist-items.js';
 import { hasRole, useSession } from './session.js';
 import { useStore } from './store.js';
 
@@ -47,7 +48,8 @@ export function StatusBadge({ track }) {
 const nowPlaying = (s) => ({ id: s.queue[s.index]?.id ?? null, playing: s.playing });
 
 // TrackList shows tracks as rows. Playing a row replaces the queue with the
-// whole list starting at that row, so an album or result list plays on.
+// whole list starting at that row, so an album or result list plays on;
+// a logged-in listener can also add a row's track to a playlist.
 export function TrackList({ tracks, numbered = false, showArtist = true, showAlbum = false }) {
   const now = useStore(player.store, nowPlaying);
   return html`<ol class="tracks">
@@ -75,6 +77,7 @@ export function TrackList({ tracks, numbered = false, showArtist = true, showAlb
           onClick=${() => player.enqueue([t])}>
           <${Icon} name="add" />
         </button>
+        <${AddToPlaylist} track=${t} />
       </li>`;
     })}
   </ol>`;

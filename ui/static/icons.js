@@ -15,6 +15,10 @@ const icons = {
   close: [['M6 6l12 12M18 6L6 18', false]],
   search: [['M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 1 0 0-13M15.5 15.5L20 20', false]],
   download: [['M12 4v11M7 10l5 5 5-5M5 20h14', false]],
+  playlist: [['M4 6h11M4 11h11M4 16h7M18 13v8M14 17h8', false]],
+  check: [['M5 12.5l4.5 4.5L19 7', false]],
+  up: [['M12 19V5M6 11l6-6 6 6', false]],
+  down: [['M12 5v14M6 13l6 6 6-6', false]],
 };
 
 export function Icon({ name }) {

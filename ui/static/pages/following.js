@@ -19,7 +19,10 @@ const FEED_LIMIT = 50;
 export function Following() {
   useTitle('Following');
   return html`<div class="page">
-    <h1>Following</h1>
+    <div class="section-head">
+      <h1>Following</h1>
+      <a class="btn" href="/app/following/playlists" data-testid="remote-playlists-link">Their playlists</a>
+    </div>
     <${Guard}><${Federation} /></${Guard}>
   </div>`;
 }

@@ -10,6 +10,7 @@ import { Handle, handleOf, hostOf, remoteTrack } from '../federation.js';
 import { formatDuration, plural } from '../format.js';
 import { Icon } from '../icons.js';
 import { player } from '../player.js';
+import { AddToPlaylist } from '../playlist-items.js';
 import { useRoute } from '../router.js';
 import { useStore } from '../store.js';
 
@@ -93,6 +94,7 @@ function RemoteTrackList({ tracks }) {
           disabled=${!t.hls_url} onClick=${() => player.enqueue([t])}>
           <${Icon} name="add" />
         </button>
+        <${AddToPlaylist} track=${t} />
       </li>`;
     })}
   </ol>`;

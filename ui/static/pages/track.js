@@ -11,6 +11,7 @@ import { formatBytes, formatDate, formatDuration, plural } from '../format.js';
 import { player } from '../player.js';
 import { navigate } from '../router.js';
 import { canEditTrack, isAdmin, useSession } from '../session.js';
+import { AddToPlaylist } from '../playlist-items.js';
 import { useStore } from '../store.js';
 import { Waveform } from '../waveform.js';
 
@@ -55,6 +56,7 @@ export function TrackPage({ params }) {
           <button type="button" class="btn" disabled=${t.status !== 'ready'} onClick=${() => player.enqueue([t])}>
             <${Icon} name="add" /> Add to queue
           </button>
+          <${AddToPlaylist} track=${t} labelled />
           ${t.original_url &&
           html`<a class="btn" href=${t.original_url} download=${t.original?.filename || ''}>
             <${Icon} name="download" /> Download original
