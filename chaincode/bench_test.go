@@ -83,3 +83,37 @@ func BenchmarkSplit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGroupMonth is the grouping of a month's listening: 2,000,000
+// aggregates of 200,000 listeners (given listener by listener, as the
+// node's query yields them) over 100,000 artists, a few much heard.
+func BenchmarkGroupMonth(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	zipf := rand.NewZipf(r, 1.07, 8, 99_999)
+	artists := make([]string, 100_000)
+	for i := range artists {
+		artists[i] = fmt.Sprintf("n%02d.example/artist%07d", i%19, i)
+	}
+	var aggs []Aggregate
+	for l := range 200_000 {
+		listener := fmt.Sprintf("u%08d", l*7919%100_000_000)
+		seen := map[uint64]bool{}
+		for len(seen) < 10 {
+			k := zipf.Uint64()
+			if !seen[k] {
+				seen[k] = true
+				aggs = append(aggs, agg(listener, artists[k], 2, 100))
+			}
+		}
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprint(workers, "workers"), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := groupMonth("bench", aggs, workers, 1<<17); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(aggs)), "ns/aggregate")
+		})
+	}
+}
