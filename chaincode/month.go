@@ -22,6 +22,7 @@ type month struct {
 	artists   []string
 	start     []int // listener i's aggregates are recs[start[i]:start[i+1]]
 	recs      []rec
+	heard     []bool // listener i has an aggregate with seconds heard
 }
 
 // rec is one aggregate of a listener in a month.
@@ -185,10 +186,17 @@ func groupMonth(op string, aggs []Aggregate, workers, minPart int) (*month, erro
 	// listener order is reported whichever part found it first.
 	lparts := splitRange(len(m.listeners), workers, max(1, minPart/8))
 	dup := make([]int, len(lparts))
+	m.heard = make([]bool, len(m.listeners))
 	parallel(len(lparts), func(p int) {
 		dup[p] = -1
 		for l := lparts[p][0]; l < lparts[p][1]; l++ {
 			rs := m.of(l)
+			for _, r := range rs {
+				if r.seconds > 0 {
+					m.heard[l] = true
+					break
+				}
+			}
 			sortRecs(rs, byArtist)
 			for j := 1; j < len(rs); j++ {
 				if rs[j].artist == rs[j-1].artist {

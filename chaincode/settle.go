@@ -387,24 +387,19 @@ func settle(st State, node, period string, listening []Aggregate, cfg settleConf
 	res := SettleResult{Node: node, Period: period}
 	var plans []planned
 	var heldRecs []HeldRecord
-	listened := func(g int) bool {
-		for _, r := range m.of(g) {
-			if r.seconds > 0 {
-				return true
-			}
-		}
-		return false
-	}
 	i, j, k, hb := 0, 0, 0, 0
 	for i < len(members) || j < len(holders) || k < len(m.listeners) {
+		// The next listener: the least of the three lists' next ones (ids
+		// are never empty).
 		l := ""
-		for _, c := range [3]struct {
-			ok bool
-			id string
-		}{{i < len(members), at(members, i)}, {j < len(holders), heldAt(holders, j)}, {k < len(m.listeners), at(m.listeners, k)}} {
-			if c.ok && (l == "" || c.id < l) {
-				l = c.id
-			}
+		if i < len(members) {
+			l = members[i]
+		}
+		if j < len(holders) && (l == "" || holders[j].Listener < l) {
+			l = holders[j].Listener
+		}
+		if k < len(m.listeners) && (l == "" || m.listeners[k] < l) {
+			l = m.listeners[k]
 		}
 		isMember := i < len(members) && members[i] == l
 		if isMember {
@@ -428,7 +423,7 @@ func settle(st State, node, period string, listening []Aggregate, cfg settleConf
 		if hb < len(heldBals) && heldBals[hb].listener == l {
 			heldBal = heldBals[hb].balance
 		}
-		heard := group >= 0 && listened(group)
+		heard := group >= 0 && m.heard[group]
 		if !isMember && heldBal == 0 {
 			if heard {
 				res.Ignored = append(res.Ignored, l)
@@ -668,20 +663,6 @@ func settle(st State, node, period string, listening []Aggregate, cfg settleConf
 		return SettleResult{}, err
 	}
 	return res, s.commit(Notice{Op: "settle", Period: period})
-}
-
-func at(list []string, i int) string {
-	if i < len(list) {
-		return list[i]
-	}
-	return ""
-}
-
-func heldAt(list []HeldRecord, i int) string {
-	if i < len(list) {
-		return list[i].Listener
-	}
-	return ""
 }
 
 // members returns the listeners who paid for period, in order. Their
