@@ -35,7 +35,9 @@ type Service struct {
 	Changed func(ctx context.Context, t *nineten.Track, c nineten.TrackChange)
 	// ArtistChanged is called after an artist profile was edited.
 	ArtistChanged func(ctx context.Context, a *nineten.Artist)
-	Log           *slog.Logger
+	// AlbumChanged is called after an album was edited (tags or cover).
+	AlbumChanged func(ctx context.Context, a *nineten.Album)
+	Log          *slog.Logger
 }
 
 // DefaultMaxUpload is the default size limit of one uploaded file.

@@ -59,6 +59,9 @@ func (s *Service) SetAlbumCover(ctx context.Context, u *nineten.User, id nineten
 	if err := s.Store.UpdateAlbum(ctx, a); err != nil {
 		return nil, nineten.E(op, err)
 	}
+	if s.AlbumChanged != nil {
+		s.AlbumChanged(ctx, a)
+	}
 	return a, nil
 }
 

@@ -276,6 +276,9 @@ func (s *Service) UpdateAlbum(ctx context.Context, u *nineten.User, id nineten.I
 	if err := s.Store.UpdateAlbum(ctx, a); err != nil {
 		return nil, nineten.E(op, err)
 	}
+	if s.AlbumChanged != nil {
+		s.AlbumChanged(ctx, a)
+	}
 	return a, nil
 }
 

@@ -68,3 +68,55 @@ func TestAlbumCollection(t *testing.T) {
 		t.Errorf("a missing album answered %d", r.StatusCode)
 	}
 }
+
+// An album edit reaches the artist's followers as an Update of the album's
+// collection; without followers nothing is queued.
+func TestAlbumChangedTellsFollowers(t *testing.T) {
+	w := newFediverse(t)
+	ctx := t.Context()
+	al := &nineten.Album{ArtistID: w.artist.ID, Title: "Draft Title", CreatedAt: time.Now()}
+	if err := w.db.CreateAlbum(ctx, al); err != nil {
+		t.Fatal(err)
+	}
+	deliveries := func() []delivery {
+		jobs, err := w.db.ActiveJobs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []delivery
+		for _, j := range jobs {
+			var d delivery
+			if j.Kind == JobDeliver && json.Unmarshal(j.Payload, &d) == nil {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	w.f.AlbumChanged(ctx, al)
+	if d := deliveries(); len(d) != 0 {
+		t.Fatalf("an album without followers queued %d deliveries", len(d))
+	}
+	fan := w.standIn("fans.example") + "/users/fan"
+	if err := w.db.SaveRemoteActor(ctx, &nineten.RemoteActor{IRI: fan, Inbox: fan + "/inbox", FetchedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.SaveFollow(ctx, &nineten.Follow{Local: artistActorName(w.artist), Remote: fan, Inbound: true, State: nineten.FollowAccepted, Activity: fan + "#follow", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	al.Title = "Final Title"
+	w.f.AlbumChanged(ctx, al)
+	d := deliveries()
+	if len(d) != 1 || d[0].Inbox != fan+"/inbox" {
+		t.Fatalf("deliveries after an album edit: %+v", d)
+	}
+	var act struct {
+		Type, Actor string
+		Object      struct{ ID, Name string }
+	}
+	if err := json.Unmarshal(d[0].Activity, &act); err != nil {
+		t.Fatal(err)
+	}
+	if act.Type != "Update" || act.Actor != w.artistIRI() || act.Object.ID != w.f.albumIRI(al.ID) || act.Object.Name != "Final Title" {
+		t.Errorf("the album's Update: %+v", act)
+	}
+}

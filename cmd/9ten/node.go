@@ -146,6 +146,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	}
 	n.catalog.Changed = n.fed.TrackChanged
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
+	n.catalog.AlbumChanged = n.fed.AlbumChanged
 	playlists := &playlist.Service{Store: db, Clock: clock, Changed: n.fed.PlaylistChanged, Resolve: n.fed.ResolveTrack}
 	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
 	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer(), federation.JobImportPlaylists: n.fed.PlaylistImporter()}
