@@ -68,6 +68,15 @@ type Service struct {
 	replays replayGuard
 }
 
+// remoteScheme is how the node reaches other servers: https, or plain
+// http when it runs on http itself (development federation on loopback).
+func (f *Service) remoteScheme() string {
+	if f.Base != nil && f.Base.Scheme == "http" {
+		return "http"
+	}
+	return "https"
+}
+
 func (f *Service) now() time.Time {
 	if f.Clock == nil {
 		return nineten.SystemClock{}.Now()

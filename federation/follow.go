@@ -36,10 +36,7 @@ func (f *Service) resolve(ctx context.Context, handle string) (string, error) {
 	if m == nil {
 		return "", nineten.E(op, nineten.KindInvalid, "give a handle like @artist@music.example or an actor URL")
 	}
-	scheme := "https"
-	if f.Base.Scheme == "http" {
-		scheme = "http" // dev mode: nodes on loopback
-	}
+	scheme := f.remoteScheme()
 	if f.blocked(ctx, scheme+"://"+m[2]+"/") {
 		return "", errBlocked(op, handle)
 	}

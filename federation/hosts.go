@@ -78,11 +78,7 @@ func (f *Service) ProbeUnavailable(ctx context.Context) error {
 		return err
 	}
 	for _, h := range hosts {
-		scheme := "https"
-		if f.Base != nil && f.Base.Scheme == "http" {
-			scheme = "http" // dev mode: nodes on loopback
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s://%s/.well-known/nodeinfo", scheme, h.Host), nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s://%s/.well-known/nodeinfo", f.remoteScheme(), h.Host), nil)
 		if err != nil {
 			continue
 		}
@@ -112,11 +108,7 @@ func (f *Service) RemoteMedia(ctx context.Context, host, path string) ([]byte, s
 	if !strings.HasPrefix(path, "/media/tracks/") || strings.Contains(path, "..") || !isStreamFile(path) {
 		return nil, "", nineten.E(op, nineten.KindNotFound, "only streaming files of tracks are cached")
 	}
-	scheme := "https"
-	if f.Base != nil && f.Base.Scheme == "http" {
-		scheme = "http" // dev mode: nodes on loopback
-	}
-	origin := scheme + "://" + host + "/"
+	origin := f.remoteScheme() + "://" + host + "/"
 	if f.blocked(ctx, origin) {
 		return nil, "", nineten.E(op, nineten.KindNotFound, "this node does not federate with "+host)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,10 +203,7 @@ func (s *Server) earnings(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for i := range out.Items {
-		ms := out.Items[i].Months
-		for a, b := 0, len(ms)-1; a < b; a, b = a+1, b-1 {
-			ms[a], ms[b] = ms[b], ms[a]
-		}
+		slices.Reverse(out.Items[i].Months) // newest first
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

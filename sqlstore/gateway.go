@@ -188,13 +188,7 @@ func (s *store) GatewayPayouts(ctx context.Context, f nineten.GatewayPayoutFilte
 	if f.Artist != "" {
 		w.add("artist = ?", f.Artist)
 	}
-	if len(f.States) > 0 {
-		args := make([]any, len(f.States))
-		for i, st := range f.States {
-			args[i] = string(st)
-		}
-		w.add("state IN ("+placeholders(len(args))+")", args...)
-	}
+	whereIn(&w, "state", f.States)
 	ps, err := queryAll(ctx, s.read, scanGatewayPayout, `SELECT `+gatewayPayoutCols+` FROM gateway_payouts`+w.String()+` ORDER BY id`, w.args...)
 	if err != nil {
 		return nil, dbError(op, err, "")

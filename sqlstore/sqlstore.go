@@ -641,6 +641,18 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
+// whereIn adds "col IN (?, …)" for vals; nothing when vals is empty.
+func whereIn[T ~string](w *where, col string, vals []T) {
+	if len(vals) == 0 {
+		return
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = string(v)
+	}
+	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+}
+
 // placeholders returns "?, ?, ?" for n arguments.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
