@@ -196,6 +196,9 @@ type Ledger interface {
 	// copy and records nothing.
 	Settle(ctx context.Context, period Period, totals []ListeningTotal) (Settlement, error)
 	PreviewSettle(ctx context.Context, period Period, totals []ListeningTotal) (Settlement, error)
+	// Unsettled lists the months listeners paid for that are not settled
+	// yet, oldest first (the current month among them).
+	Unsettled(ctx context.Context) ([]Period, error)
 	Balance(ctx context.Context, kind AccountKind, id string) (Micro, error)
 	// Transactions calls fn for the node's transactions that touch a
 	// listener (or every transaction when listener is ""), oldest first.

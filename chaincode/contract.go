@@ -485,6 +485,18 @@ func (Contract) Members(st State, node, period string) ([]string, error) {
 	return out, wrap("chaincode.Members", err)
 }
 
+// Unsettled returns the months of node that listeners paid for and that are
+// not settled yet, oldest first: what a node that was down on a settle day
+// still owes its artists.
+func (Contract) Unsettled(st State, node string) ([]string, error) {
+	const op = "chaincode.Unsettled"
+	if err := checkID(op, "node", node); err != nil {
+		return nil, err
+	}
+	n, err := begin(st, op, node).nodeRecord()
+	return slices.Clone(n.Pending), wrap(op, err)
+}
+
 // OpenMonth is what happens on the 1st: every $10 paid for period on node
 // and still in escrow is split, $1 to operator:<node> and $9 into
 // pool:<node>/<period>, in one transaction. Subscriptions paid later in the

@@ -7,6 +7,7 @@ package payout
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -133,7 +134,12 @@ func endOf(p nineten.Period) time.Time {
 }
 
 // Tick does what the calendar says is due now: open the current month,
-// and from the settle day on, settle the month before. A node calls it at
+// and settle every month that is due: the month before from the settle
+// day on, and any earlier month listeners paid for that was never settled
+// (the node was down on its settle day, or a settlement failed). Months
+// are settled oldest first, as the ledger requires; a month that was paid
+// for but never opened (the node was down all of it) is opened first, so
+// its subscribers' money still reaches their artists. A node calls Tick at
 // start and then periodically; everything it does is idempotent, so
 // several processes may tick.
 func (s *Service) Tick(ctx context.Context) error {
@@ -142,27 +148,67 @@ func (s *Service) Tick(ctx context.Context) error {
 	if _, err := s.Open(ctx, cur); err != nil {
 		return err
 	}
+	due, err := s.due(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, p := range due {
+		if p.paid {
+			// Opening a past month only splits what was paid for it; it
+			// renews nobody.
+			if _, err := s.Ledger.OpenMonth(ctx, p.period); err != nil {
+				return err
+			}
+		}
+		res, err := s.Settle(ctx, p.period, false, nil)
+		switch {
+		case err == nil:
+			s.log().InfoContext(ctx, "month settled", "period", p.period, "paid", res.Paid, "held", res.Held, "to_artists", res.ToArtists.String())
+		case nineten.ErrorKind(err) == nineten.KindConflict:
+			// Never opened (no subscribers that month, or the node is younger
+			// than it), or settled already with other totals (listens that
+			// changed afterwards are not paid twice): nothing to do, but say so.
+			s.log().DebugContext(ctx, "month not settled", "period", p.period, "reason", err)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// dueMonth is a month Tick settles; paid is set when listeners paid for it
+// and it is not settled yet.
+type dueMonth struct {
+	period nineten.Period
+	paid   bool
+}
+
+// due lists the months to settle now, oldest first: the unsettled months
+// before the current one, the month before only from the settle day on.
+// The month before is listed even when nobody paid for it: listeners with
+// held money take part in every settlement.
+func (s *Service) due(ctx context.Context, now time.Time) ([]dueMonth, error) {
+	cur := nineten.PeriodOf(now)
+	prev := cur.Prev()
 	day := s.SettleDay
 	if day <= 0 || day > 25 {
 		day = DefaultSettleDay
 	}
-	if now.Day() < day {
-		return nil
+	prevDue := now.Day() >= day
+	unsettled, err := s.Ledger.Unsettled(ctx)
+	if err != nil {
+		return nil, err
 	}
-	prev := cur.Prev()
-	res, err := s.Settle(ctx, prev, false, nil)
-	switch {
-	case err == nil:
-		s.log().InfoContext(ctx, "month settled", "period", prev, "paid", res.Paid, "held", res.Held, "to_artists", res.ToArtists.String())
-		return nil
-	case nineten.ErrorKind(err) == nineten.KindConflict:
-		// Never opened (no subscribers that month, or the node is younger
-		// than it), or settled already with other totals (listens that
-		// changed afterwards are not paid twice): nothing to do, but say so.
-		s.log().DebugContext(ctx, "month not settled", "period", prev, "reason", err)
-		return nil
+	var out []dueMonth
+	for _, p := range unsettled {
+		if p < prev || p == prev && prevDue {
+			out = append(out, dueMonth{period: p, paid: true})
+		}
 	}
-	return err
+	if prevDue && !slices.ContainsFunc(out, func(m dueMonth) bool { return m.period == prev }) {
+		out = append(out, dueMonth{period: prev})
+	}
+	return out, nil
 }
 
 // Current is the month it is now.

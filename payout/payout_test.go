@@ -224,3 +224,60 @@ func TestSimulatedDepositsOnlyWhenAllowed(t *testing.T) {
 		t.Fatalf("refused deposits credited %s", got)
 	}
 }
+
+// A node that was down on settle days settles the months it missed when it
+// ticks again, oldest first: one paid for but never opened (June: down all
+// month after the subscription) and one opened but never settled (August:
+// down from the 22nd to October 5th).
+func TestTickSettlesMonthsMissed(t *testing.T) {
+	w := newWorld(t, time.Date(2025, 6, 3, 10, 0, 0, 0, time.UTC))
+	ctx := t.Context()
+	one, oneSong := w.artist("one")
+	two, twoSong := w.artist("two")
+	ann := w.user("ann")
+	if _, err := w.subs.SimulatedDeposit(ctx, ann, 25_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.subs.Subscribe(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	w.listen(ann, oneSong, 200)
+	w.listen(ann, twoSong, 100)
+	artist := func(a *nineten.Artist) nineten.Micro {
+		return w.balance(nineten.AccountArtist, node+"/"+fmt.Sprint(a.ID))
+	}
+
+	// August 22nd: the first tick since June. June is opened and settled;
+	// July had no subscribers; August opens (ann renews) and waits.
+	w.clock.Add(time.Date(2025, 8, 22, 9, 0, 0, 0, time.UTC).Sub(w.clock.Now()))
+	for range 2 { // a second tick changes nothing
+		if err := w.pay.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, got2 := artist(one), artist(two); got != 6_000_000 || got2 != 3_000_000 {
+			t.Fatalf("after June's late settlement: one %s, two %s; want 6.000000 and 3.000000", got, got2)
+		}
+		if got := w.balance(nineten.AccountOperator, ""); got != 2*nineten.OperatorShare {
+			t.Fatalf("operator: %s, want 2.000000 (June and August)", got)
+		}
+	}
+	m, err := w.subs.MoneyWent(ctx, ann, "2025-06")
+	if err != nil || !m.Settled || m.Total != nineten.ArtistsShare {
+		t.Fatalf("where ann's June money went: %+v, %v", m, err)
+	}
+	w.listen(ann, twoSong, 60)
+
+	// October 5th, before the settle day: August is settled (long due),
+	// September (nobody paid) is not yet due.
+	w.clock.Add(time.Date(2025, 10, 5, 9, 0, 0, 0, time.UTC).Sub(w.clock.Now()))
+	if err := w.pay.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := artist(two); got != 12_000_000 {
+		t.Fatalf("artist two after August's late settlement: %s, want 12.000000", got)
+	}
+	left, err := w.pay.Ledger.Unsettled(ctx)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("months left unsettled: %v, %v (ann could not renew for October)", left, err)
+	}
+}

@@ -154,6 +154,20 @@ func (c *Contract) OpenMonth(ctx context.Context, period nineten.Period) (ninete
 	return nineten.MonthOpening{Period: period, Subscribers: r.Subscribers, ToOperator: nineten.Micro(r.ToOperator), ToPool: nineten.Micro(r.ToPool)}, err
 }
 
+func (c *Contract) Unsettled(ctx context.Context) ([]nineten.Period, error) {
+	const op = "embedded.Unsettled"
+	var months []string
+	err := c.query(ctx, op, func(st chaincode.State) (err error) {
+		months, err = cc.Unsettled(st, c.Node)
+		return err
+	})
+	out := make([]nineten.Period, len(months))
+	for i, m := range months {
+		out[i] = nineten.Period(m)
+	}
+	return out, err
+}
+
 // errDryRun makes Invoke discard the writes of a settlement preview.
 var errDryRun = errors.New("dry run")
 
