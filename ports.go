@@ -331,7 +331,8 @@ type LedgerStore interface {
 	// The entry must be the next one: Seq one more than the head's and Prev
 	// the head's hash (32 zero bytes for entry 1), or it fails with
 	// KindConflict; so a second writer racing for the same place loses
-	// instead of forking the chain. An empty key is KindInvalid.
+	// instead of forking the chain. An empty key is KindInvalid; the keys
+	// of writes are distinct.
 	LedgerCommit(ctx context.Context, entry LedgerEntry, writes []LedgerWrite) error
 	// LedgerEntries calls fn for every entry from fromSeq on, in order of
 	// Seq. An error of fn stops the iteration and is returned as it is.

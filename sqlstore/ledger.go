@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"nineten.dev"
 )
@@ -107,16 +108,60 @@ func (s *store) LedgerCommit(ctx context.Context, e nineten.LedgerEntry, writes 
 		}
 		// The state writes follow the log entry in the same transaction: a
 		// failing write (or a crash before COMMIT) takes the entry with it.
-		for _, w := range writes {
-			_, err := q.ExecContext(ctx,
-				`INSERT INTO ledger_state (key, value) VALUES (?, ?)
-				 ON CONFLICT (key) DO UPDATE SET value = excluded.value`, w.Key, nonNil(w.Value))
-			if err != nil {
-				return ledgerError(op, err, "")
-			}
-		}
-		return nil
+		return upsertState(ctx, q, writes)
 	})
+}
+
+// stateChunk is how many state rows one INSERT writes. A settlement writes
+// over a hundred thousand rows in one entry; one statement per row spent
+// most of the commit crossing into the database driver, while a few hundred
+// rows per statement stays far below both engines' limits on parameters
+// (SQLite 32,766, PostgreSQL 65,535).
+const stateChunk = 256
+
+// upsertState writes the state rows of an entry, stateChunk rows per
+// statement. The writes come sorted with distinct keys (a view records one
+// value per key), which PostgreSQL needs: one INSERT … ON CONFLICT may not
+// touch a row twice.
+func upsertState(ctx context.Context, q querier, writes []nineten.LedgerWrite) error {
+	const op = "sqlstore.LedgerCommit"
+	args := make([]any, 0, 2*min(len(writes), stateChunk))
+	for len(writes) > 0 {
+		n := min(len(writes), stateChunk)
+		args = args[:0]
+		for _, w := range writes[:n] {
+			args = append(args, w.Key, nonNil(w.Value))
+		}
+		if _, err := q.ExecContext(ctx, upsertStateQuery(n), args...); err != nil {
+			return ledgerError(op, err, "")
+		}
+		writes = writes[n:]
+	}
+	return nil
+}
+
+// fullStateChunk is the text of a full chunk's statement, built once so
+// that the statement cache can reuse its preparation.
+var fullStateChunk = buildUpsertState(stateChunk)
+
+func upsertStateQuery(rows int) string {
+	if rows == stateChunk {
+		return fullStateChunk
+	}
+	return buildUpsertState(rows)
+}
+
+func buildUpsertState(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ledger_state (key, value) VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+	}
+	b.WriteString(" ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+	return b.String()
 }
 
 // ledgerError classifies a failed statement of the ledger: a broken CHECK

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +130,35 @@ var ledgerTests = []test{
 		e.ok(err)
 		if string(v) != "0" {
 			e.Errorf("value after the second commit = %q; want 0", v)
+		}
+	}},
+
+	{"Ledger/CommitManyWrites", func(e *env) {
+		// A settlement commits a hundred thousand rows at once, written in
+		// multi-row statements: every row must land, across chunk edges.
+		const n = 1000
+		writes := make([]nineten.LedgerWrite, n)
+		for i := range writes {
+			writes[i] = nineten.LedgerWrite{Key: fmt.Sprintf("k/%04d", i), Value: fmt.Appendf(nil, "v%d", i)}
+		}
+		// An empty key late in the batch fails the whole commit.
+		bad := slices.Clone(writes)
+		bad[n-1].Key = ""
+		e.wantKind(e.s.LedgerCommit(e.ctx, ledgerEntry(1, zeroHash, "bad"), bad), nineten.KindInvalid)
+		if v, err := e.s.LedgerGet(e.ctx, "k/0000"); err != nil || v != nil {
+			e.Errorf("after a failed commit k/0000 = %q, %v; want nothing", v, err)
+		}
+		e.ok(e.s.LedgerCommit(e.ctx, ledgerEntry(1, zeroHash, "many"), writes))
+		i := 0
+		e.ok(e.s.LedgerRange(e.ctx, "k/", "k0", func(k string, v []byte) error {
+			if i < n && (k != writes[i].Key || !bytes.Equal(v, writes[i].Value)) {
+				e.Errorf("row %d = %q=%q; want %q=%q", i, k, v, writes[i].Key, writes[i].Value)
+			}
+			i++
+			return nil
+		}))
+		if i != n {
+			e.Errorf("%d rows stored; want %d", i, n)
 		}
 	}},
 
