@@ -206,4 +206,12 @@ type Ledger interface {
 	// Statements lists what this node's listeners paid artists of other
 	// nodes in period.
 	Statements(ctx context.Context, period Period) ([]ArtistStatement, error)
+	// AnchorReport records a listening report's hash. Anchoring the same
+	// hash again changes nothing and returns the anchor; another hash for
+	// the id is its next version, refused with KindConflict once the month
+	// of the report is settled.
+	AnchorReport(ctx context.Context, a ReportAnchor) (ReportAnchor, error)
+	// ReportAnchors returns every version of the anchor of the report id,
+	// oldest first, or KindNotFound.
+	ReportAnchors(ctx context.Context, id string) ([]ReportAnchor, error)
 }

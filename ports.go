@@ -37,6 +37,7 @@ type Store interface {
 	GatewayStore
 	SettingStore
 	SocialStore
+	ReportStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

@@ -22,6 +22,7 @@ const (
 	keyHeld    = "held/"   // held/<node>/<listener>                 HeldRecord (JSON)
 	keyStmt    = "stmt/"   // stmt/<YYYY-MM>/<artist node>/<paying node>  text: "<artist id> <amount>" lines
 	keySettle  = "settle/" // settle/<node>/<YYYY-MM>                settlement index (text; see batch.go)
+	keyAnchor  = "anchor/" // anchor/<node>/<report id>              anchorRecord (JSON): a listening report's hashes
 )
 
 // Leg is one side of a transfer: an account and a positive amount.

@@ -29,6 +29,7 @@ var copyTables = []string{
 	"settings",
 	"reactions", "comments", "shared_listens", "actor_settings",
 	"playlists", "playlist_items",
+	"reports",
 }
 
 // TableCopy is what Copy did with one table.

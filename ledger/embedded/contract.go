@@ -304,3 +304,33 @@ func moneyTx(tx chaincode.Tx) nineten.MoneyTx {
 		Inputs: legs(tx.Inputs), Outputs: legs(tx.Outputs),
 	}
 }
+
+func (c *Contract) AnchorReport(ctx context.Context, a nineten.ReportAnchor) (nineten.ReportAnchor, error) {
+	var out chaincode.Anchor
+	err := c.invoke(ctx, "anchorReport", []any{c.Node, a.ID, a.Day, a.Hash, a.Signer}, func(st chaincode.State) (err error) {
+		out, err = cc.AnchorReport(st, c.Node, a.ID, a.Day, a.Hash, a.Signer)
+		return err
+	})
+	return reportAnchor(out), err
+}
+
+func (c *Contract) ReportAnchors(ctx context.Context, id string) ([]nineten.ReportAnchor, error) {
+	const op = "embedded.ReportAnchors"
+	var all []chaincode.Anchor
+	err := c.query(ctx, op, func(st chaincode.State) (err error) {
+		all, err = cc.ReportAnchors(st, c.Node, id)
+		return err
+	})
+	if err == nil && len(all) == 0 {
+		err = nineten.E(op, nineten.KindNotFound, "report "+id+" is not anchored on the ledger")
+	}
+	out := make([]nineten.ReportAnchor, len(all))
+	for i, a := range all {
+		out[i] = reportAnchor(a)
+	}
+	return out, err
+}
+
+func reportAnchor(a chaincode.Anchor) nineten.ReportAnchor {
+	return nineten.ReportAnchor{ID: a.ID, Day: a.Day, Hash: a.Hash, Signer: a.Signer, Version: a.Version}
+}
