@@ -1,0 +1,275 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	nineten "nineten.dev"
+)
+
+// Group is listening summed over the day (or month), one track or one
+// artist: eligible verified listens, milliseconds heard and distinct
+// listeners.
+type Group struct {
+	Track     nineten.ID `json:"track,omitempty"`
+	Artist    nineten.ID `json:"artist,omitempty"`
+	Listens   int64      `json:"listens"`
+	HeardMS   int64      `json:"heard_ms"`
+	Listeners int64      `json:"listeners"`
+}
+
+// Line is one pseudonymous listener's listening to one artist: what the
+// settlement splits a listener's $9 by.
+type Line struct {
+	Listener string     `json:"listener"`
+	Artist   nineten.ID `json:"artist"`
+	Listens  int64      `json:"listens"`
+	HeardMS  int64      `json:"heard_ms"`
+}
+
+// Summary is the published part of a report: the groups heard by at least
+// K distinct listeners. Totals is nil when the whole day had fewer.
+type Summary struct {
+	K          int     `json:"k"`
+	Totals     *Group  `json:"totals,omitempty"`
+	Tracks     []Group `json:"tracks"`
+	Artists    []Group `json:"artists"`
+	Suppressed int     `json:"suppressed"` // groups left out
+}
+
+// Daily is the whole of one day's report, the body only its audience
+// reads. Its JSON encoding is canonical — fields in a fixed order, every
+// list sorted, integers only — so the same listening always makes the same
+// bytes and the same content hash.
+type Daily struct {
+	Format     string  `json:"format"` // 9ten-daily/1
+	Node       string  `json:"node"`
+	Day        string  `json:"day"`
+	Pseudonyms string  `json:"pseudonyms"` // the id of the month's pseudonym key
+	Totals     Group   `json:"totals"`
+	Tracks     []Group `json:"tracks"`
+	Artists    []Group `json:"artists"`
+	Listening  []Line  `json:"listening"` // per listener × artist, by listener then artist
+}
+
+const dailyFormat = "9ten-daily/1"
+
+// aggregate sums a day's listening per track, per artist and per listener
+// × artist. Rows are per listener and track, so each is one distinct
+// listener of its track.
+func aggregate(rows []nineten.DayListening, p pseudonyms) (tracks, artists []Group, lines []Line, totals Group) {
+	type la struct {
+		user   nineten.ID
+		artist nineten.ID
+	}
+	trackIdx := map[nineten.ID]int{}
+	artistIdx := map[nineten.ID]int{}
+	artistUsers := map[la]bool{}
+	lineIdx := map[la]int{}
+	users := map[nineten.ID]bool{}
+	for _, r := range rows {
+		i, ok := trackIdx[r.TrackID]
+		if !ok {
+			i = len(tracks)
+			trackIdx[r.TrackID] = i
+			tracks = append(tracks, Group{Track: r.TrackID, Artist: r.ArtistID})
+		}
+		tracks[i].Listens += r.Listens
+		tracks[i].HeardMS += r.HeardMS
+		tracks[i].Listeners++
+
+		j, ok := artistIdx[r.ArtistID]
+		if !ok {
+			j = len(artists)
+			artistIdx[r.ArtistID] = j
+			artists = append(artists, Group{Artist: r.ArtistID})
+		}
+		artists[j].Listens += r.Listens
+		artists[j].HeardMS += r.HeardMS
+		key := la{r.UserID, r.ArtistID}
+		if !artistUsers[key] {
+			artistUsers[key] = true
+			artists[j].Listeners++
+		}
+
+		n, ok := lineIdx[key]
+		if !ok {
+			n = len(lines)
+			lineIdx[key] = n
+			lines = append(lines, Line{Listener: p.of(r.UserID), Artist: r.ArtistID})
+		}
+		lines[n].Listens += r.Listens
+		lines[n].HeardMS += r.HeardMS
+
+		totals.Listens += r.Listens
+		totals.HeardMS += r.HeardMS
+		if !users[r.UserID] {
+			users[r.UserID] = true
+			totals.Listeners++
+		}
+	}
+	slices.SortFunc(tracks, func(a, b Group) int { return cmp.Compare(a.Track, b.Track) })
+	slices.SortFunc(artists, func(a, b Group) int { return cmp.Compare(a.Artist, b.Artist) })
+	sortLines(lines)
+	return tracks, artists, lines, totals
+}
+
+func sortLines(lines []Line) {
+	slices.SortFunc(lines, func(a, b Line) int {
+		return cmp.Or(strings.Compare(a.Listener, b.Listener), cmp.Compare(a.Artist, b.Artist))
+	})
+}
+
+// summarize keeps the groups heard by at least k distinct listeners.
+func summarize(k int, totals Group, tracks, artists []Group) Summary {
+	s := Summary{K: k, Tracks: []Group{}, Artists: []Group{}}
+	if totals.Listeners >= int64(k) {
+		t := totals
+		s.Totals = &t
+	} else if totals.Listeners > 0 {
+		s.Suppressed++
+	}
+	for _, g := range tracks {
+		if g.Listeners >= int64(k) {
+			s.Tracks = append(s.Tracks, g)
+		} else {
+			s.Suppressed++
+		}
+	}
+	for _, g := range artists {
+		if g.Listeners >= int64(k) {
+			s.Artists = append(s.Artists, g)
+		} else {
+			s.Suppressed++
+		}
+	}
+	return s
+}
+
+// ParseDay reads a UTC day written YYYY-MM-DD.
+func ParseDay(day string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil || len(day) != 10 {
+		return time.Time{}, nineten.E("report.ParseDay", nineten.KindInvalid, "\""+day+"\" is not a day written YYYY-MM-DD")
+	}
+	return t, nil
+}
+
+// MakeDaily reads day's listening and builds its report, without sealing
+// it. progress, when not nil, is called with the rows read so far.
+func (s *Service) MakeDaily(ctx context.Context, day string, progress func(n int)) (*Daily, error) {
+	const op = "report.MakeDaily"
+	start, err := ParseDay(day)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	var rows []nineten.DayListening
+	err = s.Store.DailyListening(ctx, start, start.AddDate(0, 0, 1), nineten.MinEligibleListenMS, func(d nineten.DayListening) error {
+		rows = append(rows, d)
+		if progress != nil && len(rows)%10_000 == 0 {
+			progress(len(rows))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	if progress != nil {
+		progress(len(rows))
+	}
+	p := s.pseudonymsOf(nineten.PeriodOf(start))
+	d := &Daily{Format: dailyFormat, Node: s.Node, Day: day, Pseudonyms: p.ID}
+	d.Tracks, d.Artists, d.Listening, d.Totals = aggregate(rows, p)
+	if d.Listening == nil {
+		d.Tracks, d.Artists, d.Listening = []Group{}, []Group{}, []Line{}
+	}
+	return d, nil
+}
+
+// Daily makes, seals, signs, anchors and stores the report of day (UTC,
+// YYYY-MM-DD). It is idempotent: when the day's listening is what the
+// stored report holds, that report is kept (and anchored if it was not
+// yet); when it changed (listens verified late, a review), the new report
+// is anchored as the next version — refused once the month is settled.
+func (s *Service) Daily(ctx context.Context, day string, progress func(n int)) (*nineten.StoredReport, error) {
+	const op = "report.Daily"
+	d, err := s.MakeDaily(ctx, day, progress)
+	if err != nil {
+		return nil, err
+	}
+	h := Header{ID: DailyID(day), Kind: string(nineten.ReportDaily), Node: s.Node, Day: day,
+		Summary: summarize(s.k(), d.Totals, d.Tracks, d.Artists)}
+	r, err := s.store(ctx, h, d, d.Totals)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	return r, nil
+}
+
+// store seals content under h unless the stored report holds the same
+// content, stores it and anchors it.
+func (s *Service) store(ctx context.Context, h Header, content any, totals Group) (*nineten.StoredReport, error) {
+	plain, err := json.Marshal(content)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(plain)
+	digest := hex.EncodeToString(sum[:])
+	r, err := s.Store.Report(ctx, h.ID)
+	switch {
+	case err == nil && r.Content == digest && r.Version > 0:
+		return r, nil
+	case err == nil && r.Content == digest:
+		// Stored but not anchored: the node stopped in between.
+	case err == nil || nineten.ErrorKind(err) == nineten.KindNotFound:
+		if h.Recipients, err = s.recipients(ctx); err != nil {
+			return nil, err
+		}
+		file, hash, err := seal(h, plain, s.Cipher, s.signingKey())
+		if err != nil {
+			return nil, err
+		}
+		r = &nineten.StoredReport{ID: h.ID, Kind: nineten.ReportKind(h.Kind), Day: h.Day, Hash: hash, Content: digest, File: file,
+			Listens: totals.Listens, Listeners: totals.Listeners, Suppressed: h.Summary.Suppressed, CreatedAt: s.now()}
+		// Stored before it is anchored: a crash in between leaves a report
+		// the next run anchors, not a second version.
+		if err := s.Store.SaveReport(ctx, r); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	a, err := s.Ledger.AnchorReport(ctx, nineten.ReportAnchor{ID: r.ID, Day: r.Day, Hash: r.Hash, Signer: s.Signer()})
+	if err != nil {
+		return nil, err
+	}
+	r.Version = a.Version
+	if err := s.Store.SaveReport(ctx, r); err != nil {
+		return nil, err
+	}
+	s.log().InfoContext(ctx, "listening report anchored", "report", r.ID, "version", r.Version, "hash", r.Hash, "listens", r.Listens)
+	return r, nil
+}
+
+// recipients is the report's audience: the node, then the others, each once.
+func (s *Service) recipients(ctx context.Context) ([]string, error) {
+	out := []string{s.Cipher.Recipient()}
+	if s.Audience != nil {
+		more, err := s.Audience(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range more {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package report_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	nineten "nineten.dev"
+	"nineten.dev/report"
+	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/dbtest"
+)
+
+// TestDailyKnownAnswer aggregates a day worked out by hand, with K = 3.
+func TestDailyKnownAnswer(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		day := time.Date(2025, 6, 3, 0, 0, 0, 0, time.UTC)
+		w := newWorld(t, db, day.AddDate(0, 0, 1).Add(2*time.Hour))
+		a, at := w.artist("a", 2)
+		b, bt := w.artist("b", 1)
+		c, ct := w.artist("c", 1)
+		u1, u2, u3, u4 := w.user("u1"), w.user("u2"), w.user("u3"), w.user("u4")
+		v := nineten.ListenVerified
+		h := func(n int) time.Time { return day.Add(time.Duration(n) * time.Hour) }
+		w.listen(u1, at[0], h(1), 40_000, v)
+		w.listen(u1, at[0], h(2), 50_000, v)
+		w.listen(u1, at[1], h(3), 100_000, v)
+		w.listen(u1, bt[0], h(4), 60_000, v)
+		w.listen(u2, at[0], h(5), 30_000, v)
+		w.listen(u2, bt[0], h(6), 45_000, v)
+		w.listen(u3, at[0], h(7), 35_000, v)
+		w.listen(u3, ct[0], day.Add(24*time.Hour-time.Millisecond), 200_000, v)
+		w.listen(u4, at[1], h(0), 31_000, v)
+		// None of these count: too short, anonymous, not verified, the day before.
+		w.listen(u1, bt[0], h(8), 29_999, v)
+		w.listen(nil, at[0], h(9), 90_000, v)
+		w.listen(u2, at[1], h(10), 90_000, nineten.ListenUnverified)
+		w.listen(u4, at[0], day.Add(-time.Millisecond), 90_000, v)
+
+		var seen []int
+		r, err := w.reports.Daily(t.Context(), "2025-06-03", func(n int) { seen = append(seen, n) })
+		ok(t, err)
+		if len(seen) == 0 || seen[len(seen)-1] != 8 {
+			t.Fatalf("progress %v; want it to end at the 8 listener × track rows", seen)
+		}
+		if r.ID != "daily-2025-06-03" || r.Version != 1 || r.Listens != 9 || r.Listeners != 4 || r.Suppressed != 5 {
+			t.Fatalf("stored report = %+v", r)
+		}
+		f, d := w.open(r)
+
+		wantTracks := []report.Group{
+			{Track: at[0].ID, Artist: a.ID, Listens: 4, HeardMS: 155_000, Listeners: 3},
+			{Track: at[1].ID, Artist: a.ID, Listens: 2, HeardMS: 131_000, Listeners: 2},
+			{Track: bt[0].ID, Artist: b.ID, Listens: 2, HeardMS: 105_000, Listeners: 2},
+			{Track: ct[0].ID, Artist: c.ID, Listens: 1, HeardMS: 200_000, Listeners: 1},
+		}
+		wantArtists := []report.Group{
+			{Artist: a.ID, Listens: 6, HeardMS: 286_000, Listeners: 4},
+			{Artist: b.ID, Listens: 2, HeardMS: 105_000, Listeners: 2},
+			{Artist: c.ID, Listens: 1, HeardMS: 200_000, Listeners: 1},
+		}
+		wantTotals := report.Group{Listens: 9, HeardMS: 591_000, Listeners: 4}
+		if !slices.Equal(d.Tracks, wantTracks) || !slices.Equal(d.Artists, wantArtists) || d.Totals != wantTotals {
+			t.Fatalf("daily report:\ntracks  %+v\nartists %+v\ntotals  %+v", d.Tracks, d.Artists, d.Totals)
+		}
+		// Each listener's lines, under a pseudonym: 32 hex digits, no id.
+		pseudonym := regexp.MustCompile(`^[0-9a-f]{32}$`)
+		byListener := map[string][]string{}
+		for _, l := range d.Listening {
+			if !pseudonym.MatchString(l.Listener) {
+				t.Fatalf("listener %q is not a pseudonym", l.Listener)
+			}
+			byListener[l.Listener] = append(byListener[l.Listener], fmt.Sprintf("%d:%d/%d", l.Artist, l.Listens, l.HeardMS))
+		}
+		var got []string
+		for _, lines := range byListener {
+			got = append(got, strings.Join(lines, " "))
+		}
+		slices.Sort(got)
+		want := []string{
+			fmt.Sprintf("%d:1/30000 %d:1/45000", a.ID, b.ID),
+			fmt.Sprintf("%d:1/31000", a.ID),
+			fmt.Sprintf("%d:1/35000 %d:1/200000", a.ID, c.ID),
+			fmt.Sprintf("%d:3/190000 %d:1/60000", a.ID, b.ID),
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("per listener × artist:\n got %q\nwant %q", got, want)
+		}
+
+		// Published: only groups of at least 3 listeners; 5 left out.
+		s := f.Header.Summary
+		if s.K != 3 || s.Totals == nil || *s.Totals != wantTotals || s.Suppressed != 5 ||
+			!slices.Equal(s.Tracks, wantTracks[:1]) || !slices.Equal(s.Artists, wantArtists[:1]) {
+			t.Fatalf("published summary = %+v", s)
+		}
+		// Nothing in the clear names a listener, a time or an address.
+		head := string(r.File[:strings.IndexByte(string(r.File), '\n')])
+		for _, l := range d.Listening {
+			if strings.Contains(head, l.Listener) {
+				t.Fatalf("the header names pseudonym %s", l.Listener)
+			}
+		}
+		if strings.Contains(head, "u1") || strings.Contains(head, "T0") || strings.Contains(head, "listening") {
+			t.Fatalf("the header says more than the summary: %s", head)
+		}
+	})
+}
+
+// TestSmallDayPublishesNothing: a day with fewer than K listeners
+// publishes no group at all, not even its totals.
+func TestSmallDayPublishesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		day := time.Date(2025, 6, 3, 0, 0, 0, 0, time.UTC)
+		w := newWorld(t, db, day.AddDate(0, 0, 2))
+		_, at := w.artist("a", 1)
+		u1, u2 := w.user("u1"), w.user("u2")
+		w.listen(u1, at[0], day.Add(time.Hour), 60_000, nineten.ListenVerified)
+		w.listen(u2, at[0], day.Add(time.Hour), 60_000, nineten.ListenVerified)
+		r, err := w.reports.Daily(t.Context(), "2025-06-03", nil)
+		ok(t, err)
+		f, d := w.open(r)
+		s := f.Header.Summary
+		if s.Totals != nil || len(s.Tracks) != 0 || len(s.Artists) != 0 || s.Suppressed != 3 {
+			t.Fatalf("published summary of a day of 2 listeners = %+v", s)
+		}
+		if d.Totals.Listens != 2 || len(d.Listening) != 2 {
+			t.Fatalf("the sealed report lost listening: %+v", d)
+		}
+	})
+}
+
+// TestPseudonymsLinkDaysNotMonths: a listener has one pseudonym for all
+// days of a month and another the next month.
+func TestPseudonymsLinkDaysNotMonths(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		w := newWorld(t, db, time.Date(2025, 8, 1, 0, 0, 0, 0, time.UTC))
+		_, at := w.artist("a", 1)
+		u := w.user("u")
+		days := []string{"2025-06-03", "2025-06-30", "2025-07-01"}
+		var names []string
+		for _, day := range days {
+			start, _ := report.ParseDay(day)
+			w.listen(u, at[0], start.Add(time.Hour), 60_000, nineten.ListenVerified)
+			r, err := w.reports.Daily(t.Context(), day, nil)
+			ok(t, err)
+			_, d := w.open(r)
+			if len(d.Listening) != 1 {
+				t.Fatalf("%s: %+v", day, d.Listening)
+			}
+			names = append(names, d.Listening[0].Listener)
+		}
+		if names[0] != names[1] || names[1] == names[2] {
+			t.Fatalf("pseudonyms %q: want June's two the same and July's another", names)
+		}
+	})
+}
