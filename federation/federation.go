@@ -51,6 +51,8 @@ type Service struct {
 	// RetryBase is the wait before a failed delivery's first retry
 	// (default a minute), doubling after each failure.
 	RetryBase time.Duration
+	// Reports are the node's listening-report keys, published in its actor.
+	Reports ReportKeys
 	// hostWait bounds the wait for a server's slot (default 250 ms), and
 	// hostRetry is how soon a delivery that found its server busy runs
 	// again (default 1 s, doubling each time it finds it busy again).

@@ -192,8 +192,10 @@ func (f *Service) nodeActor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := f.Base.Host
-	writeActivity(w, f.actorDoc(f.url("/actor"), "Application", "node", host, "9ten node "+host,
-		"The 9ten node at "+host+": it signs reports, settlements and disputes for its listeners and artists.", f.url("/"), time.Time{}, k))
+	doc := f.actorDoc(f.url("/actor"), "Application", "node", host, "9ten node "+host,
+		"The 9ten node at "+host+": it signs reports, settlements and disputes for its listeners and artists.", f.url("/"), time.Time{}, k)
+	f.nodeReportProperties(doc)
+	writeActivity(w, doc)
 }
 
 func (f *Service) userActor(w http.ResponseWriter, r *http.Request) {

@@ -37,6 +37,9 @@ var terms = map[string]any{
 	"genre":                     "nineten:genre",
 	"artistName":                "nineten:artistName",
 	"waveform":                  map[string]any{"@id": "nineten:waveform", "@type": "@id"},
+	"reportRecipient":           "nineten:reportRecipient",
+	"reportSigner":              "nineten:reportSigner",
+	"cluster":                   "nineten:cluster",
 	"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
 	"discoverable":              "http://joinmastodon.org/ns#discoverable",
 }

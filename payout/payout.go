@@ -28,6 +28,13 @@ type Service struct {
 	// SettleDay is the day of the next month on which a month is settled
 	// (default DefaultSettleDay; at most 25).
 	SettleDay int
+	// Listening, when set, gives a month's listening totals once the month
+	// is over: the node sets it to its verified monthly listening report's
+	// (report.Service.SettlementTotals), so that the contract settles from
+	// nothing else. Unset, and for previews of a month under way, the
+	// totals are read from the store — the same numbers while the reports
+	// are intact.
+	Listening func(ctx context.Context, period nineten.Period, progress func(n int)) ([]nineten.ListeningTotal, error)
 	Log       *slog.Logger
 }
 
@@ -109,7 +116,13 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 	if !dryRun && !s.now().After(endOf(period)) {
 		return nineten.Settlement{}, nineten.E(op, nineten.KindConflict, "the month "+string(period)+" is not over yet; preview it with a dry run")
 	}
-	totals, err := s.Totals(ctx, period, progress)
+	var totals []nineten.ListeningTotal
+	var err error
+	if s.Listening != nil && s.now().After(endOf(period)) {
+		totals, err = s.Listening(ctx, period, progress)
+	} else {
+		totals, err = s.Totals(ctx, period, progress)
+	}
 	if err != nil {
 		return nineten.Settlement{}, nineten.E(op, err)
 	}

@@ -215,6 +215,8 @@ func (s *Service) Daily(ctx context.Context, day string, progress func(n int)) (
 // store seals content under h unless the stored report holds the same
 // content, stores it and anchors it.
 func (s *Service) store(ctx context.Context, h Header, content any, totals Group) (*nineten.StoredReport, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	plain, err := json.Marshal(content)
 	if err != nil {
 		return nil, err

@@ -353,7 +353,9 @@ func (s *Service) SettlementTotals(ctx context.Context, month nineten.Period, pr
 		return nil, nineten.E(op, err)
 	}
 	if err := c.Err(); err != nil {
-		return nil, nineten.E(op, err)
+		// Unavailable, not a conflict: the payout calendar logs it as a
+		// problem and tries again later.
+		return nil, nineten.E(op, nineten.KindUnavailable, "the month is settled once its listening report passes its checks", err)
 	}
 	// The node alone can tell who a pseudonym is: it makes the pseudonym
 	// of each listener who listened in the month.

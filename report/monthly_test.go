@@ -220,3 +220,47 @@ func TestCheckMonthCatchesBadSums(t *testing.T) {
 		}
 	})
 }
+
+// TestTickMakesWhatIsDue: after midnight (and the delay) the day before is
+// reported; on the 1st the month before is compiled; nothing twice.
+func TestTickMakesWhatIsDue(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := t.Context()
+		w := newWorld(t, db, time.Date(2025, 6, 3, 0, 30, 0, 0, time.UTC))
+		_, at := w.artist("a", 1)
+		u := w.user("u")
+		w.listen(u, at[0], time.Date(2025, 6, 2, 23, 59, 0, 0, time.UTC), 60_000, nineten.ListenVerified)
+		ok(t, w.reports.Tick(ctx))
+		if _, err := db.Report(ctx, "daily-2025-06-02"); nineten.ErrorKind(err) != nineten.KindNotFound {
+			t.Fatalf("the report of June 2nd at 00:30 on the 3rd: %v; want none yet", err)
+		}
+		w.clock.Add(time.Hour)
+		ok(t, w.reports.Tick(ctx))
+		r, err := db.Report(ctx, "daily-2025-06-02")
+		ok(t, err)
+		if r.Listens != 1 || r.Version != 1 {
+			t.Fatalf("June 2nd: %+v", r)
+		}
+		list, err := db.Reports(ctx, nineten.ReportDaily, "2025-05-01", "2025-06-30")
+		ok(t, err)
+		if len(list) != 31+2 || list[0].Day != "2025-05-01" {
+			t.Fatalf("%d daily reports, first %+v; want May and June 1st and 2nd", len(list), list[0])
+		}
+		head, _, _ := db.LedgerHead(ctx)
+		ok(t, w.reports.Tick(ctx))
+		if h, _, _ := db.LedgerHead(ctx); h != head {
+			t.Fatal("a second tick wrote to the ledger")
+		}
+		w.clock.Add(29 * 24 * time.Hour) // July 2nd, 01:30
+		ok(t, w.reports.Tick(ctx))
+		m, err := db.Report(ctx, "monthly-2025-06")
+		ok(t, err)
+		if m.Listens != 1 || m.Version != 1 {
+			t.Fatalf("June: %+v", m)
+		}
+		// May was compiled at the first tick already.
+		if _, err := db.Report(ctx, "monthly-2025-05"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -25,6 +25,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	nineten "nineten.dev"
@@ -49,6 +50,11 @@ type Service struct {
 	Audience func(ctx context.Context) ([]string, error)
 	K        int // groups with fewer distinct listeners are not published (default DefaultK)
 	Log      *slog.Logger
+
+	// mu makes one report at a time in this process: the calendar and a
+	// settlement may ask for the same month at once, and two sealings of
+	// the same content would anchor two versions.
+	mu sync.Mutex
 }
 
 func (s *Service) now() time.Time {

@@ -30,7 +30,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), userCmd(), importCmd(), ledgerCmd(), settleCmd(), migrateCmd())
+	root.AddCommand(serveCmd(), demoCmd(), userCmd(), importCmd(), ledgerCmd(), settleCmd(), migrateCmd(), reportCmd())
 	return root
 }
 
@@ -66,6 +66,7 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.DurationVar(&o.DeliveryRetryBase, "delivery-retry-base", 0, "wait before a failed delivery is retried, doubling each time (default 1m; tests only)")
 	_ = f.MarkHidden("delivery-retry-base")
 	paymentFlags(f, &o.Pay)
+	reportFlags(f, &o.Reports)
 	cmd.Long += "\n\nEvery flag can also be set by an environment variable NINETEN_<FLAG> (e.g. NINETEN_DATA,\n" +
 		"NINETEN_ADMIN_PASSWORD) or by a line in the --config file; flags win over the environment,\n" +
 		"the environment over the file."

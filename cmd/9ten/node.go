@@ -30,6 +30,7 @@ import (
 	"nineten.dev/listen"
 	"nineten.dev/payout"
 	"nineten.dev/playlist"
+	"nineten.dev/report"
 	"nineten.dev/server"
 	"nineten.dev/sqlstore"
 	"nineten.dev/subscription"
@@ -75,6 +76,8 @@ type options struct {
 	CacheRemoteMedia bool
 	// Pay configures real money: USDP and a payment gateway.
 	Pay payOptions
+	// Reports configure the listening reports and their audience.
+	Reports reportOptions
 }
 
 // node is one running 9ten node: the only place that knows every
@@ -90,6 +93,7 @@ type node struct {
 	ledger   *embedded.Contract
 	subs     *subscription.Service
 	payouts  *payout.Service
+	reports  *report.Service
 	runner   *jobs.Runner // transcodes: CPU-bound, few at once
 	delivery *jobs.Runner // federation deliveries: waiting on the network
 	server   *server.Server
@@ -189,6 +193,10 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := n.openReports(ctx, o.Reports, secret); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -262,6 +270,7 @@ func (n *node) serve(ctx context.Context, ready func(addr string)) error {
 	}()
 	go n.sweepLoop(ctx)
 	go n.payoutLoop(ctx)
+	go n.reportLoop(ctx)
 	go n.probeLoop(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -291,7 +300,7 @@ const ledgerNodeSetting = "ledger_node"
 
 // setLedgerNode names the node on the ledger.
 func (n *node) setLedgerNode(host string) {
-	n.ledger.Node, n.subs.Node, n.payouts.Node = host, host, host
+	n.ledger.Node, n.subs.Node, n.payouts.Node, n.reports.Node = host, host, host, host
 }
 
 // payoutLoop runs the money calendar: at start, then every hour, whatever
