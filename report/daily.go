@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -255,7 +256,11 @@ func (s *Service) store(ctx context.Context, h Header, content any, totals Group
 	if err := s.Store.SaveReport(ctx, r); err != nil {
 		return nil, err
 	}
-	s.log().InfoContext(ctx, "listening report anchored", "report", r.ID, "version", r.Version, "hash", r.Hash, "listens", r.Listens)
+	level := slog.LevelDebug // a day at a time is routine
+	if r.Kind == nineten.ReportMonthly {
+		level = slog.LevelInfo
+	}
+	s.log().Log(ctx, level, "listening report anchored", "report", r.ID, "version", r.Version, "hash", r.Hash, "listens", r.Listens)
 	return r, nil
 }
 
