@@ -46,7 +46,14 @@ type User struct {
 	Role         Role
 	Disabled     bool
 	CreatedAt    time.Time
+	// DeletedAt is when the account was closed, zero while it is open. A
+	// closed account keeps its row, its id and its username (see
+	// UserStore.CloseAccount), nothing else of its person.
+	DeletedAt time.Time
 }
+
+// Deleted reports whether the account was closed.
+func (u *User) Deleted() bool { return !u.DeletedAt.IsZero() }
 
 // Artist is a public artist profile, owned by one user.
 type Artist struct {
@@ -56,8 +63,29 @@ type Artist struct {
 	Slug      string
 	Bio       string
 	CreatedAt time.Time
+	// DeletedAt is when its owner's account was closed, zero while open;
+	// a closed profile keeps its id and slug (its ledger account and
+	// fediverse address), nothing else.
+	DeletedAt time.Time
 	// TrackCount counts the artist's playable tracks; filled by reads.
 	TrackCount int
+}
+
+// ClosedArtistName is what a closed artist profile is called from then on:
+// months paid before still list it (as where a listener's money went).
+const ClosedArtistName = "Deleted artist"
+
+// Deleted reports whether the artist's account was closed.
+func (a *Artist) Deleted() bool { return !a.DeletedAt.IsZero() }
+
+// ClosedAccount is what a closed account had published, as it was just
+// before it was closed: what the node tells other servers to forget.
+type ClosedAccount struct {
+	User      User
+	Artists   []Artist
+	Tracks    []Track    // the artists' visible tracks
+	Albums    []Album    // the artists' albums
+	Playlists []Playlist // the user's public playlists
 }
 
 // Album groups an artist's tracks.

@@ -82,6 +82,26 @@ type UserStore interface {
 	TouchToken(ctx context.Context, id ID, at time.Time) error
 	ListTokens(ctx context.Context, userID ID) ([]APIToken, error)
 	DeleteToken(ctx context.Context, userID, id ID) error
+
+	// CloseAccount closes an account at at, in one transaction: the user
+	// and its artist profiles keep their rows, ids (their ledger accounts:
+	// an id must never be handed to someone else) and username and slugs
+	// (their fediverse addresses, which now answer 410 Gone), and lose
+	// everything else: display name, password (and so any login: it is
+	// disabled too), sessions, API tokens, name and bio, playlists,
+	// comments, reactions, follows both ways and settings of its actors
+	// ("user:<id>", "artist:<id>"), registered wallets and pending wallet
+	// challenges. The artists' tracks are
+	// hidden, not deleted, and listens stay under the account's id, so
+	// that months not settled yet still pay as listened; see
+	// PurgeClosedAccounts. Closing a closed account is KindNotFound.
+	CloseAccount(ctx context.Context, userID ID, at time.Time) error
+	// PurgeClosedAccounts finishes the closures made before settled (the
+	// end of the last settled month), once no money depends on their
+	// listening: their listens become anonymous (play counts keep them)
+	// and their artists' tracks and albums are deleted. It returns how
+	// many accounts it finished; running it again does nothing more.
+	PurgeClosedAccounts(ctx context.Context, settled time.Time) (int, error)
 }
 
 // TrackFilter selects tracks. By default only visible tracks are listed.

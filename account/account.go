@@ -23,6 +23,15 @@ type Service struct {
 	Store      nineten.Store
 	Clock      nineten.Clock
 	SessionTTL time.Duration // default 30 days
+	// Ledger, when set, has a closed account's subscription cancelled and
+	// its money paid out by admins; Node is the node's id on it.
+	Ledger nineten.Ledger
+	Node   string
+	// Closing is called when an account is about to be closed, with what
+	// it published, while its follows are still known: the federation
+	// tells other servers to forget it. Closed is called once it is
+	// closed: the catalog drops its media.
+	Closing, Closed func(ctx context.Context, c *nineten.ClosedAccount)
 }
 
 // Token prefixes tell a leaked secret's kind at a glance (and let secret
@@ -106,6 +115,12 @@ func (s *Service) Login(ctx context.Context, username, password string) (*ninete
 		if nineten.ErrorKind(err) != nineten.KindNotFound {
 			return nil, "", nineten.E(op, err)
 		}
+		CheckPassword(dummyHash, password)
+		return nil, "", nineten.E(op, nineten.KindUnauthenticated, "wrong username or password")
+	}
+	if u.Deleted() {
+		// Closed: nobody logs in, and the answer takes as long as for
+		// an account that never was.
 		CheckPassword(dummyHash, password)
 		return nil, "", nineten.E(op, nineten.KindUnauthenticated, "wrong username or password")
 	}

@@ -106,7 +106,7 @@ func (f *Service) lookupActor(r *http.Request, name string) (id, page string, er
 		return f.url("/users/" + u.Username), f.url("/"), nil
 	}
 	a, err := f.Store.ArtistBySlug(r.Context(), name)
-	if err != nil {
+	if err != nil || a.Deleted() {
 		return "", "", nineten.E("federation.lookupActor", nineten.KindNotFound, "no account "+name+" on "+f.Base.Host)
 	}
 	return f.url("/artists/" + a.Slug), f.url(fmt.Sprintf("/app/artists/%d", a.ID)), nil
@@ -200,6 +200,10 @@ func (f *Service) nodeActor(w http.ResponseWriter, r *http.Request) {
 
 func (f *Service) userActor(w http.ResponseWriter, r *http.Request) {
 	u, err := f.Store.UserByUsername(r.Context(), r.PathValue("name"))
+	if err == nil && u.Deleted() {
+		gone(w, r, f.url("/users/"+u.Username), "Person", u.DeletedAt)
+		return
+	}
 	if err != nil || u.Disabled {
 		problem(w, r, http.StatusNotFound, "no such user")
 		return
@@ -223,6 +227,10 @@ func (f *Service) artistActor(w http.ResponseWriter, r *http.Request) {
 	a, err := f.Store.ArtistBySlug(r.Context(), r.PathValue("slug"))
 	if err != nil {
 		f.fail(w, r, err)
+		return
+	}
+	if a.Deleted() {
+		gone(w, r, f.url("/artists/"+a.Slug), "Person", a.DeletedAt)
 		return
 	}
 	if !wantsActivity(r) {

@@ -100,6 +100,14 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 	act := act0(body)
 	owner, err := f.verify(r, body)
 	if err != nil {
+		if act.Type == "Delete" && nineten.ErrorKind(err) == nineten.KindNotFound {
+			// The signer's actor is gone (its server answers 404 or 410)
+			// and this node knew nothing of it, or forgot it already: so
+			// is what it deletes. Nothing to do, and the sender need not
+			// retry (Mastodon does the same).
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
 		f.refuse(w, r, err)
 		return
 	}

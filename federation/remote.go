@@ -186,7 +186,7 @@ func (f *Service) localActor(ctx context.Context, iri string) (string, bool) {
 		}
 	}
 	if slug, ok := strings.CutPrefix(path, "/artists/"); ok {
-		if a, err := f.Store.ArtistBySlug(ctx, slug); err == nil {
+		if a, err := f.Store.ArtistBySlug(ctx, slug); err == nil && !a.Deleted() {
 			return artistActorName(a), true
 		}
 	}

@@ -36,6 +36,10 @@ type Service struct {
 	// are intact.
 	Listening func(ctx context.Context, period nineten.Period, progress func(n int)) ([]nineten.ListeningTotal, error)
 	Log       *slog.Logger
+	// Done is called once a month's listening no longer decides any money
+	// (the month was settled, or it had nothing to settle), so that what
+	// waited for it may go: closed accounts' listens and tracks.
+	Done func(ctx context.Context, period nineten.Period)
 }
 
 func (s *Service) now() time.Time {
@@ -135,7 +139,16 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 	if err != nil {
 		return res, nineten.E(op, err)
 	}
+	if !dryRun {
+		s.done(ctx, period)
+	}
 	return res, nil
+}
+
+func (s *Service) done(ctx context.Context, period nineten.Period) {
+	if s.Done != nil {
+		s.Done(ctx, period)
+	}
 }
 
 func endOf(p nineten.Period) time.Time {
@@ -182,6 +195,7 @@ func (s *Service) Tick(ctx context.Context) error {
 			// than it), or settled already with other totals (listens that
 			// changed afterwards are not paid twice): nothing to do, but say so.
 			s.log().DebugContext(ctx, "month not settled", "period", p.period, "reason", err)
+			s.done(ctx, p.period)
 		default:
 			return err
 		}

@@ -44,6 +44,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Log in (sets the session cookie)", Tag: "auth", Body: credentials{}, Status: 200, Resp: userEnvelope{}, handle: s.limited(auth, s.login)},
 		{Method: "POST", Path: "/api/v1/auth/logout", Summary: "Log out", Tag: "auth", Status: 204, handle: s.logout},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The logged-in user and their artist profiles", Tag: "auth", Auth: "user", Status: 200, Resp: meJSON{}, handle: s.me},
+		{Method: "DELETE", Path: "/api/v1/me", Summary: "Close your account, confirmed with your password (what happens to your money and data: see the README)", Tag: "auth", Auth: "user", Body: closeInput{}, Status: 204, handle: s.closeOwn},
 		{Method: "GET", Path: "/api/v1/me/tokens", Summary: "List your API tokens", Tag: "auth", Auth: "user", Status: 200, Resp: tokenList{}, handle: s.listTokens},
 		{Method: "POST", Path: "/api/v1/me/tokens", Summary: "Create an API token (shown once)", Tag: "auth", Auth: "user", Body: tokenInput{}, Status: 201, Resp: tokenJSON{}, handle: s.createToken},
 		{Method: "DELETE", Path: "/api/v1/me/tokens/{id}", Summary: "Revoke an API token", Tag: "auth", Auth: "user", Status: 204, handle: s.deleteToken},
@@ -107,6 +108,8 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 
 		{Method: "GET", Path: "/api/v1/admin/users", Summary: "List accounts", Tag: "admin", Auth: "admin", Query: page, Status: 200, Resp: userPage{}, handle: s.adminUsers},
 		{Method: "PATCH", Path: "/api/v1/admin/users/{id}", Summary: "Disable, enable or change the role of an account", Tag: "admin", Auth: "admin", Body: userInput{}, Status: 200, Resp: userJSON{}, handle: s.adminPatchUser},
+		{Method: "DELETE", Path: "/api/v1/admin/users/{id}", Summary: "Close an account (its money stays on the ledger for a payout)", Tag: "admin", Auth: "admin", Status: 204, handle: s.adminCloseUser},
+		{Method: "POST", Path: "/api/v1/admin/users/{id}/payouts", Summary: "Record that you paid a closed account's balance and earnings out (ref: your payment's reference)", Tag: "admin", Auth: "admin", Body: closedPayoutInput{}, Status: 201, Resp: moneyTxList{}, handle: s.adminPayOutClosed},
 		{Method: "GET", Path: "/api/v1/admin/domain-blocks", Summary: "Servers this node refuses to federate with", Tag: "admin", Auth: "admin", Status: 200, Resp: domainBlockList{}, handle: s.listDomainBlocks},
 		{Method: "POST", Path: "/api/v1/admin/domain-blocks", Summary: "Block a server and purge what came from it", Tag: "admin", Auth: "admin", Body: domainBlockInput{}, Status: 201, Resp: domainBlockJSON{}, handle: s.blockDomain},
 		{Method: "DELETE", Path: "/api/v1/admin/domain-blocks/{host}", Summary: "Unblock a server", Tag: "admin", Auth: "admin", Status: 204, handle: s.unblockDomain},
@@ -894,6 +897,61 @@ func (s *Server) adminPatchUser(w http.ResponseWriter, r *http.Request) error {
 		return nineten.E("server.adminPatchUser", nineten.KindInvalid, "send disabled and/or role")
 	}
 	writeJSON(w, http.StatusOK, toUser(u))
+	return nil
+}
+
+func (s *Server) closeOwn(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	var in closeInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Accounts.CloseOwn(r.Context(), u, in.Password); err != nil {
+		return err
+	}
+	s.clearSessionCookie(w, r)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminCloseUser(w http.ResponseWriter, r *http.Request) error {
+	admin, err := s.requireAdmin(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.Accounts.CloseAccount(r.Context(), admin, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminPayOutClosed(w http.ResponseWriter, r *http.Request) error {
+	var in closedPayoutInput
+	admin, id, err := s.edit(w, r, &in)
+	if err != nil {
+		return err
+	}
+	txs, err := s.Accounts.PayOutClosed(r.Context(), admin, id, in.Ref)
+	if err != nil {
+		return err
+	}
+	out := moneyTxList{Items: []moneyTxJSON{}}
+	for _, tx := range txs {
+		var amount nineten.Micro
+		for _, in := range tx.Inputs {
+			amount += in.Amount
+		}
+		out.Items = append(out.Items, moneyTxJSON{Seq: tx.Seq, Op: tx.Op, Ref: tx.Ref, Amount: amount})
+	}
+	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 

@@ -17,10 +17,32 @@ type userJSON struct {
 	Role        string     `json:"role"`
 	Disabled    bool       `json:"disabled"`
 	CreatedAt   time.Time  `json:"created_at"`
+	// DeletedAt is when the account was closed; absent while it is open.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 }
 
 func toUser(u *nineten.User) userJSON {
-	return userJSON{u.ID, u.Username, u.DisplayName, string(u.Role), u.Disabled, u.CreatedAt}
+	j := userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	if u.Deleted() {
+		at := u.DeletedAt
+		j.DeletedAt = &at
+	}
+	return j
+}
+
+// closeInput confirms closing one's own account.
+type closeInput struct {
+	Password string `json:"password"`
+}
+
+// closedPayoutInput is the reference of a payment an admin made of a
+// closed account's money.
+type closedPayoutInput struct {
+	Ref string `json:"ref"`
+}
+
+type moneyTxList struct {
+	Items []moneyTxJSON `json:"items"`
 }
 
 type artistJSON struct {

@@ -13,16 +13,16 @@ import (
 // see it; it matches nineten.Track.Visible.
 const visibleTrack = `t.status = 'ready' AND t.hidden = 0`
 
-const artistCols = `a.id, a.owner_id, a.name, a.slug, a.bio, a.created_at,
+const artistCols = `a.id, a.owner_id, a.name, a.slug, a.bio, a.created_at, a.deleted_at,
 	(SELECT count(*) FROM tracks t WHERE t.artist_id = a.id AND ` + visibleTrack + `)`
 
 func scanArtist(row scanner) (*nineten.Artist, error) {
 	var a nineten.Artist
-	var created int64
-	if err := row.Scan(&a.ID, &a.OwnerID, &a.Name, &a.Slug, &a.Bio, &created, &a.TrackCount); err != nil {
+	var created, deleted int64
+	if err := row.Scan(&a.ID, &a.OwnerID, &a.Name, &a.Slug, &a.Bio, &created, &deleted, &a.TrackCount); err != nil {
 		return nil, err
 	}
-	a.CreatedAt = fromMS(created)
+	a.CreatedAt, a.DeletedAt = fromMS(created), fromMS(deleted)
 	return &a, nil
 }
 
@@ -86,6 +86,7 @@ func (s *store) ListArtists(ctx context.Context, query string, p nineten.Page) (
 	const op = "sqlstore.ListArtists"
 	limit, offset := window(p)
 	var w where
+	w.add(`a.deleted_at = 0`) // closed accounts' profiles are gone
 	if query != "" {
 		w.add(s.contains(foldFunc+`(a.name)`, foldFunc+`(?)`), query)
 	}

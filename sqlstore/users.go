@@ -10,16 +10,16 @@ import (
 	"nineten.dev"
 )
 
-const userCols = `id, username, display_name, password_hash, role, disabled, created_at`
+const userCols = `id, username, display_name, password_hash, role, disabled, created_at, deleted_at`
 
 func scanUser(row scanner) (*nineten.User, error) {
 	var u nineten.User
-	var created int64
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Role, &u.Disabled, &created)
+	var created, deleted int64
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Role, &u.Disabled, &created, &deleted)
 	if err != nil {
 		return nil, err
 	}
-	u.CreatedAt = fromMS(created)
+	u.CreatedAt, u.DeletedAt = fromMS(created), fromMS(deleted)
 	return &u, nil
 }
 

@@ -148,6 +148,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		MediaClient: safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version(), MaxBody: 32 << 20}),
 		HostLimit:   o.DeliveryHostLimit,
 	}
+	n.accounts.Closing, n.accounts.Closed = n.fed.AccountClosing, n.catalog.AccountClosed
 	n.catalog.Changed = n.fed.TrackChanged
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
 	n.catalog.AlbumChanged = n.fed.AlbumChanged
@@ -172,6 +173,14 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.ledger = &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ledgerKey, Clock: clock}}
 	n.subs = &subscription.Service{Ledger: n.ledger, Store: db, Clock: clock, Simulated: o.SimulatedPayments}
 	n.payouts = &payout.Service{Ledger: n.ledger, Store: db, Clock: clock, SettleDay: o.SettleDay, Log: log.With("component", "payout")}
+	n.accounts.Ledger = n.ledger
+	n.payouts.Done = func(ctx context.Context, p nineten.Period) {
+		if k, err := n.accounts.PurgeClosed(ctx, p); err != nil {
+			log.Warn("finishing closed accounts after a settled month failed; the next run retries", "period", p, "err", err)
+		} else if k > 0 {
+			log.Info("closed accounts finished: their listening was settled", "period", p, "accounts", k)
+		}
+	}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
 	n.listens.Verified = n.fed.ListenVerified
 	if o.PublicURL != "" {
@@ -300,7 +309,7 @@ const ledgerNodeSetting = "ledger_node"
 
 // setLedgerNode names the node on the ledger.
 func (n *node) setLedgerNode(host string) {
-	n.ledger.Node, n.subs.Node, n.payouts.Node, n.reports.Node = host, host, host, host
+	n.ledger.Node, n.subs.Node, n.payouts.Node, n.reports.Node, n.accounts.Node = host, host, host, host, host
 }
 
 // payoutLoop runs the money calendar: at start, then every hour, whatever
