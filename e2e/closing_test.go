@@ -1,0 +1,140 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"nineten.dev/testkit/nodetest"
+)
+
+// Closing an account across two real nodes: an artist on B, followed from
+// A as a listener and as an artist, with a track, a public playlist and a
+// paid subscription, closes the account. A forgets the actor and what it
+// published; B answers 410 Gone for its actors, nobody logs in as it, and
+// B's ledger still verifies, the balance kept for the admin to pay out.
+func TestClosingAnAccountAcrossNodes(t *testing.T) {
+	a := nodetest.Start(t, "--dev-federation")
+	b := nodetest.Start(t, "--dev-federation", "--simulated-payments")
+	hostA, hostB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+
+	boris, _ := signupArtist(t, b.URL, "boris", "Bo Band")
+	boris.must(boris.json("POST", "/api/v1/me/deposits/simulated", map[string]int64{"amount": 25_000_000}), 201, nil)
+	boris.must(boris.json("PUT", "/api/v1/me/subscription", nil), 200, nil)
+
+	ana := newClient(t, a.URL)
+	ana.must(ana.json("POST", "/api/v1/auth/signup", map[string]string{"username": "ana", "password": "password-ana"}), 201, nil)
+	for _, h := range []string{"@bo-band@" + hostB, "@boris@" + hostB} {
+		ana.must(ana.json("POST", "/api/v1/follows", map[string]string{"handle": h}), 201, nil)
+	}
+	// Boris follows Ana too: A knows him as a follower.
+	boris.must(boris.json("POST", "/api/v1/follows", map[string]string{"handle": "@ana@" + hostA}), 201, nil)
+	eventually(t, 30*time.Second, "the follows accepted both ways", func() bool {
+		f := ana.follows()
+		g := boris.follows()
+		return len(f) == 2 && f[0].State == "accepted" && f[1].State == "accepted" && len(g) == 1 && g[0].State == "accepted"
+	})
+	tr := uploadTrack(t, boris, "Last Orders")
+	var p playlistJSON
+	boris.must(boris.json("POST", "/api/v1/playlists", map[string]any{"title": "Closing time", "public": true}), 201, &p)
+	boris.must(boris.json("POST", fmt.Sprintf("/api/v1/playlists/%d/items", p.ID), map[string]any{"track_id": tr.ID}), 201, nil)
+
+	feed := func() int {
+		var f struct{ Items []struct{ Type string } }
+		ana.must(ana.json("GET", "/api/v1/feed", nil), 200, &f)
+		return len(f.Items)
+	}
+	playlists := func() int {
+		var l struct{ Items []playlistJSON }
+		ana.must(ana.json("GET", "/api/v1/remote/playlists", nil), 200, &l)
+		return len(l.Items)
+	}
+	followers := func() float64 {
+		return newClient(t, a.URL).activity("/users/ana/followers")["totalItems"].(float64)
+	}
+	catalogue := func() int {
+		return ana.json("GET", "/api/v1/remote/catalogue?handle="+url.QueryEscape("@bo-band@"+hostB), nil).StatusCode
+	}
+	eventually(t, 30*time.Second, "the track and the playlist reaching A", func() bool {
+		return feed() == 1 && playlists() == 1
+	})
+	if n := followers(); n != 1 || catalogue() != 200 {
+		t.Fatalf("before closing: ana has %v followers, the catalogue answers %d", n, catalogue())
+	}
+
+	// A wrong password closes nothing.
+	if r := boris.json("DELETE", "/api/v1/me", map[string]string{"password": "wrong"}); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("closing with a wrong password: %d %s", r.StatusCode, r.Body)
+	}
+	boris.must(boris.json("DELETE", "/api/v1/me", map[string]string{"password": "password-boris"}), 204, nil)
+
+	// A forgets him: follows both ways, the feed, the playlist copy, and
+	// his catalogue is not there any more.
+	eventually(t, 30*time.Second, "A forgetting the closed account", func() bool {
+		return len(ana.follows()) == 0 && feed() == 0 && playlists() == 0 && followers() == 0
+	})
+	if s := catalogue(); s == 200 {
+		t.Errorf("the closed artist's catalogue still answers %d on A", s)
+	}
+
+	// On B: his actors are gone (410 with a Tombstone), his track too, and
+	// nobody logs in as him.
+	anon := newClient(t, b.URL)
+	for path, id := range map[string]string{"/users/boris": b.URL + "/users/boris", "/artists/bo-band": b.URL + "/artists/bo-band"} {
+		r := anon.do("GET", path, nil, http.Header{"Accept": {asAccept}})
+		var tomb struct{ ID, Type, FormerType string }
+		r.decode(t, &tomb)
+		if r.StatusCode != http.StatusGone || tomb.Type != "Tombstone" || tomb.ID != id || tomb.FormerType != "Person" {
+			t.Errorf("GET %s after closing: %d %+v", path, r.StatusCode, tomb)
+		}
+	}
+	if r := anon.json("GET", fmt.Sprintf("/api/v1/tracks/%d", tr.ID), nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("the closed artist's track answers %d", r.StatusCode)
+	}
+	if r := anon.json("POST", "/api/v1/auth/login", map[string]string{"username": "boris", "password": "password-boris"}); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("logging in to the closed account: %d", r.StatusCode)
+	}
+	if r := boris.json("GET", "/api/v1/me", nil); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the closed account's session answers %d", r.StatusCode)
+	}
+
+	// The money: $25 in, $10 for this month (still in the operator's share
+	// and the month's pool), $15 kept until the admin pays it out.
+	admin := newClient(t, b.URL)
+	admin.must(admin.json("POST", "/api/v1/auth/login", map[string]string{"username": b.AdminUser, "password": b.AdminPassword}), 200, nil)
+	var users struct {
+		Items []struct {
+			ID        int64
+			Username  string
+			DeletedAt *time.Time `json:"deleted_at"`
+		}
+	}
+	admin.must(admin.json("GET", "/api/v1/admin/users", nil), 200, &users)
+	var borisID int64
+	for _, u := range users.Items {
+		if u.Username == "boris" && u.DeletedAt != nil {
+			borisID = u.ID
+		}
+	}
+	if borisID == 0 {
+		t.Fatalf("the admin does not see boris as closed: %+v", users.Items)
+	}
+	var paid struct {
+		Items []struct {
+			Op     string
+			Amount int64
+		}
+	}
+	admin.must(admin.json("POST", fmt.Sprintf("/api/v1/admin/users/%d/payouts", borisID), map[string]string{"ref": "bank-transfer-7"}), 201, &paid)
+	if len(paid.Items) != 1 || paid.Items[0].Op != "payout" || paid.Items[0].Amount != 15_000_000 {
+		t.Errorf("paid out: %+v, want the 15.000000 left", paid.Items)
+	}
+	out, err := exec.Command(nodetest.Binary(t), "ledger", "verify", "--data", b.Data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ledger OK") || !strings.Contains(string(out), "total balance: $10.000000") {
+		t.Errorf("ledger verify after closing and paying out: %v\n%s", err, out)
+	}
+}
