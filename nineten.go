@@ -42,6 +42,7 @@ type User struct {
 	ID           ID
 	Username     string
 	DisplayName  string
+	Bio          string // plain text about themselves, shown on their profile
 	PasswordHash string
 	Role         Role
 	Disabled     bool

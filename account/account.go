@@ -32,6 +32,9 @@ type Service struct {
 	// tells other servers to forget it. Closed is called once it is
 	// closed: the catalog drops its media.
 	Closing, Closed func(ctx context.Context, c *nineten.ClosedAccount)
+	// ProfileChanged is called after a user edited their profile, so that
+	// their followers elsewhere see it (an Update of their actor).
+	ProfileChanged func(ctx context.Context, u *nineten.User)
 }
 
 // Token prefixes tell a leaked secret's kind at a glance (and let secret
@@ -191,6 +194,48 @@ func (s *Service) CreateToken(ctx context.Context, u *nineten.User, name string)
 		return nil, "", nineten.E("account.CreateToken", err)
 	}
 	return t, token, nil
+}
+
+// ProfileEdit holds the profile fields to change; nil fields stay.
+type ProfileEdit struct {
+	DisplayName *string
+	Bio         *string
+}
+
+// maxBioRunes bounds a profile's text, as Mastodon bounds a bio (500).
+const maxBioRunes = 500
+
+// EditProfile changes u's display name and profile text.
+func (s *Service) EditProfile(ctx context.Context, u *nineten.User, e ProfileEdit) (*nineten.User, error) {
+	const op = "account.EditProfile"
+	if u == nil {
+		return nil, nineten.E(op, nineten.KindUnauthenticated, "log in first")
+	}
+	cur, err := s.Store.UserByID(ctx, u.ID)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	if e.DisplayName != nil {
+		name := strings.TrimSpace(*e.DisplayName)
+		if name == "" || utf8.RuneCountInString(name) > 64 {
+			return nil, nineten.E(op, nineten.KindInvalid, "a display name has 1–64 characters")
+		}
+		cur.DisplayName = name
+	}
+	if e.Bio != nil {
+		bio := strings.TrimSpace(*e.Bio)
+		if utf8.RuneCountInString(bio) > maxBioRunes {
+			return nil, nineten.E(op, nineten.KindInvalid, fmt.Sprintf("a profile text has at most %d characters", maxBioRunes))
+		}
+		cur.Bio = bio
+	}
+	if err := s.Store.UpdateUser(ctx, cur); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	if s.ProfileChanged != nil {
+		s.ProfileChanged(ctx, cur)
+	}
+	return cur, nil
 }
 
 // SetDisabled disables or re-enables an account; admins only, and never

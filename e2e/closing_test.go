@@ -13,7 +13,7 @@ import (
 )
 
 // Closing an account across two real nodes: an artist on B, followed from
-// A as a listener and as an artist, with a track, a public playlist and a
+// A as a listener and as an artist (whose profile edits reach A), with a track, a public playlist and a
 // paid subscription, closes the account. A forgets the actor and what it
 // published; B answers 410 Gone for its actors, nobody logs in as it, and
 // B's ledger still verifies, the balance kept for the admin to pay out.
@@ -38,6 +38,21 @@ func TestClosingAnAccountAcrossNodes(t *testing.T) {
 		g := boris.follows()
 		return len(f) == 2 && f[0].State == "accepted" && f[1].State == "accepted" && len(g) == 1 && g[0].State == "accepted"
 	})
+	// A listener's profile edit reaches A as an Update of the actor.
+	var me struct{ DisplayName, Bio string }
+	boris.must(boris.json("PATCH", "/api/v1/me", map[string]string{"display_name": "Boris B.", "bio": "Plays <loud>"}), 200, &me)
+	eventually(t, 30*time.Second, "the new display name reaching A", func() bool {
+		for _, f := range ana.follows() {
+			if f.Actor.Handle == "boris@"+hostB {
+				return f.Actor.Name == "Boris B."
+			}
+		}
+		return false
+	})
+	if doc := newClient(t, b.URL).activity("/users/boris"); doc["name"] != "Boris B." || doc["summary"] != "<p>Plays &lt;loud&gt;</p>" {
+		t.Errorf("boris's actor after the edit: name %v, summary %v", doc["name"], doc["summary"])
+	}
+
 	tr := uploadTrack(t, boris, "Last Orders")
 	var p playlistJSON
 	boris.must(boris.json("POST", "/api/v1/playlists", map[string]any{"title": "Closing time", "public": true}), 201, &p)

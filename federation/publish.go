@@ -139,3 +139,11 @@ func (f *Service) ArtistChanged(ctx context.Context, a *nineten.Artist) {
 		f.Log.WarnContext(ctx, "telling followers about a profile change failed", "artist", a.ID, "err", err)
 	}
 }
+
+// UserChanged sends a user's edited profile (an Update of their actor) to
+// their followers, whose servers then fetch it afresh.
+func (f *Service) UserChanged(ctx context.Context, u *nineten.User) {
+	if err := f.actorUpdated(ctx, userActorName(u)); err != nil {
+		f.Log.WarnContext(ctx, "telling followers about a profile change failed", "user", u.ID, "err", err)
+	}
+}

@@ -153,7 +153,7 @@ func (f *Service) userDoc(ctx context.Context, u *nineten.User) (map[string]any,
 	if err != nil {
 		return nil, err
 	}
-	doc := f.actorDoc(f.url("/users/"+u.Username), "Person", "listener", u.Username, u.DisplayName, "", f.url("/"), u.CreatedAt, k)
+	doc := f.actorDoc(f.url("/users/"+u.Username), "Person", "listener", u.Username, u.DisplayName, summaryHTML(u.Bio), f.url("/"), u.CreatedAt, k)
 	doc["manuallyApprovesFollowers"] = f.approvesManually(ctx, userActorName(u))
 	return doc, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	nineten "nineten.dev"
+	"nineten.dev/account"
 	"nineten.dev/catalog"
 	"nineten.dev/internal/ratelimit"
 	"nineten.dev/listen"
@@ -44,6 +45,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "POST", Path: "/api/v1/auth/login", Summary: "Log in (sets the session cookie)", Tag: "auth", Body: credentials{}, Status: 200, Resp: userEnvelope{}, handle: s.limited(auth, s.login)},
 		{Method: "POST", Path: "/api/v1/auth/logout", Summary: "Log out", Tag: "auth", Status: 204, handle: s.logout},
 		{Method: "GET", Path: "/api/v1/me", Summary: "The logged-in user and their artist profiles", Tag: "auth", Auth: "user", Status: 200, Resp: meJSON{}, handle: s.me},
+		{Method: "PATCH", Path: "/api/v1/me", Summary: "Edit your profile: display name and bio (your followers elsewhere get the change)", Tag: "auth", Auth: "user", Body: profileInput{}, Status: 200, Resp: userJSON{}, handle: s.editProfile},
 		{Method: "DELETE", Path: "/api/v1/me", Summary: "Close your account, confirmed with your password (what happens to your money and data: see the README)", Tag: "auth", Auth: "user", Body: closeInput{}, Status: 204, handle: s.closeOwn},
 		{Method: "GET", Path: "/api/v1/me/tokens", Summary: "List your API tokens", Tag: "auth", Auth: "user", Status: 200, Resp: tokenList{}, handle: s.listTokens},
 		{Method: "POST", Path: "/api/v1/me/tokens", Summary: "Create an API token (shown once)", Tag: "auth", Auth: "user", Body: tokenInput{}, Status: 201, Resp: tokenJSON{}, handle: s.createToken},
@@ -895,6 +897,22 @@ func (s *Server) adminPatchUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if u == nil {
 		return nineten.E("server.adminPatchUser", nineten.KindInvalid, "send disabled and/or role")
+	}
+	writeJSON(w, http.StatusOK, toUser(u))
+	return nil
+}
+
+func (s *Server) editProfile(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.requireUser(r)
+	if err != nil {
+		return err
+	}
+	var in profileInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if u, err = s.Accounts.EditProfile(r.Context(), u, account.ProfileEdit{DisplayName: in.DisplayName, Bio: in.Bio}); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, toUser(u))
 	return nil

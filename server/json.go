@@ -14,6 +14,7 @@ type userJSON struct {
 	ID          nineten.ID `json:"id"`
 	Username    string     `json:"username"`
 	DisplayName string     `json:"display_name"`
+	Bio         string     `json:"bio"`
 	Role        string     `json:"role"`
 	Disabled    bool       `json:"disabled"`
 	CreatedAt   time.Time  `json:"created_at"`
@@ -22,12 +23,18 @@ type userJSON struct {
 }
 
 func toUser(u *nineten.User) userJSON {
-	j := userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	j := userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Bio: u.Bio, Role: string(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
 	if u.Deleted() {
 		at := u.DeletedAt
 		j.DeletedAt = &at
 	}
 	return j
+}
+
+// profileInput edits one's profile; absent fields stay as they are.
+type profileInput struct {
+	DisplayName *string `json:"display_name"`
+	Bio         *string `json:"bio"`
 }
 
 // closeInput confirms closing one's own account.

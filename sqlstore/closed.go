@@ -16,7 +16,7 @@ func (s *store) CloseAccount(ctx context.Context, userID nineten.ID, at time.Tim
 	user := fmt.Sprintf("user:%d", userID)
 	return s.atomic(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `
-			UPDATE users SET display_name = '', password_hash = '', disabled = 1, deleted_at = ?
+			UPDATE users SET display_name = '', bio = '', password_hash = '', disabled = 1, deleted_at = ?
 			WHERE id = ? AND deleted_at = 0`, ms(at), userID)
 		if err != nil {
 			return dbError(op, err, "")

@@ -10,12 +10,12 @@ import (
 	"nineten.dev"
 )
 
-const userCols = `id, username, display_name, password_hash, role, disabled, created_at, deleted_at`
+const userCols = `id, username, display_name, bio, password_hash, role, disabled, created_at, deleted_at`
 
 func scanUser(row scanner) (*nineten.User, error) {
 	var u nineten.User
 	var created, deleted int64
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &u.Role, &u.Disabled, &created, &deleted)
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Bio, &u.PasswordHash, &u.Role, &u.Disabled, &created, &deleted)
 	if err != nil {
 		return nil, err
 	}
@@ -30,9 +30,9 @@ func (s *store) CreateUser(ctx context.Context, u *nineten.User) error {
 	}
 	taken := fmt.Sprintf("username %q is taken", u.Username)
 	err := s.write.QueryRowContext(ctx, `
-		INSERT INTO users (username, display_name, password_hash, role, disabled, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-		u.Username, u.DisplayName, u.PasswordHash, u.Role, u.Disabled, ms(u.CreatedAt),
+		INSERT INTO users (username, display_name, bio, password_hash, role, disabled, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		u.Username, u.DisplayName, u.Bio, u.PasswordHash, u.Role, u.Disabled, ms(u.CreatedAt),
 	).Scan(&u.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nineten.E(op, nineten.KindConflict, taken)
@@ -74,9 +74,9 @@ func (s *store) UpdateUser(ctx context.Context, u *nineten.User) error {
 	const op = "sqlstore.UpdateUser"
 	taken := fmt.Sprintf("username %q is taken", u.Username)
 	res, err := s.write.ExecContext(ctx, `
-		UPDATE users SET username = ?, display_name = ?, password_hash = ?, role = ?, disabled = ?
+		UPDATE users SET username = ?, display_name = ?, bio = ?, password_hash = ?, role = ?, disabled = ?
 		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users o WHERE o.username = ? AND o.id <> ?)`,
-		u.Username, u.DisplayName, u.PasswordHash, u.Role, u.Disabled, u.ID, u.Username, u.ID)
+		u.Username, u.DisplayName, u.Bio, u.PasswordHash, u.Role, u.Disabled, u.ID, u.Username, u.ID)
 	if err != nil {
 		return dbError(op, err, taken)
 	}

@@ -13,7 +13,7 @@ var closedTests = []test{
 	// the account's number, the artist's tracks hidden.
 	{"ClosedAccounts/CloseErasesThePersonKeepsTheMoney", func(e *env) {
 		ann, other := e.user("ann"), e.user("other")
-		ann.Role = nineten.RoleArtist
+		ann.Role, ann.Bio = nineten.RoleArtist, "About me"
 		e.ok(e.s.UpdateUser(e.ctx, ann))
 		art := e.artist(ann.ID, "Ann's Band")
 		otherArt := e.artist(other.ID, "Other")
@@ -40,7 +40,7 @@ var closedTests = []test{
 
 		got, err := e.s.UserByUsername(e.ctx, "ann")
 		e.ok(err)
-		if !got.DeletedAt.Equal(closedAt) || got.DisplayName != "" || got.PasswordHash != "" || !got.Disabled || got.ID != ann.ID {
+		if !got.DeletedAt.Equal(closedAt) || got.DisplayName != "" || got.Bio != "" || got.PasswordHash != "" || !got.Disabled || got.ID != ann.ID {
 			e.Errorf("closed user = %+v, want the same id and name, closed at %v, nothing else", got, closedAt)
 		}
 		_, err = e.s.SessionByHash(e.ctx, "h")

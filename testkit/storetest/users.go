@@ -10,7 +10,7 @@ import (
 var userTests = []test{
 	{"Users/CreateAndRead", func(e *env) {
 		u := &nineten.User{
-			Username: "alice", DisplayName: "Alice A.", PasswordHash: "argon2id$x",
+			Username: "alice", DisplayName: "Alice A.", Bio: "Plays the oud.", PasswordHash: "argon2id$x",
 			Role: nineten.RoleAdmin, CreatedAt: t0,
 		}
 		e.ok(e.s.CreateUser(e.ctx, u))
@@ -50,7 +50,7 @@ var userTests = []test{
 
 	{"Users/Update", func(e *env) {
 		u := e.user("dave")
-		u.Username, u.DisplayName, u.PasswordHash, u.Role = "david", "David", "new-hash", nineten.RoleArtist
+		u.Username, u.DisplayName, u.Bio, u.PasswordHash, u.Role = "david", "David", "Listens a lot.", "new-hash", nineten.RoleArtist
 		e.ok(e.s.UpdateUser(e.ctx, u))
 		got, err := e.s.UserByID(e.ctx, u.ID)
 		e.ok(err)
