@@ -135,3 +135,7 @@ func (p pseudonyms) of(user nineten.ID) string {
 // DailyID and MonthlyID name reports on the ledger and in the store.
 func DailyID(day string) string         { return "daily-" + day }
 func MonthlyID(m nineten.Period) string { return "monthly-" + string(m) }
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func base64StdDecode(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

@@ -30,7 +30,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), demoCmd(), userCmd(), importCmd(), ledgerCmd(), settleCmd(), migrateCmd(), reportCmd())
+	root.AddCommand(serveCmd(), demoCmd(), userCmd(), importCmd(), ledgerCmd(), settleCmd(), migrateCmd(), reportCmd(), auditCmd())
 	return root
 }
 

@@ -1,0 +1,426 @@
+package report
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	nineten "nineten.dev"
+)
+
+// An audit bundle is a gzipped tar of one month of one node:
+//
+//	manifest.json        what is in it: node, month, signer, Merkle root, every file's SHA-256
+//	manifest.sig         Ed25519 signature (base64) of the manifest by the node's report key
+//	reports/<id>.9tr     the monthly report and its dailies, as signed and anchored
+//	ledger/anchors.json  every version the ledger anchors of each of those reports
+//	ledger/events.json   the month's ledger transactions, artists' credits only (no listener)
+//	attestations/        peers' attestations of the month, when there are any
+//	lines.json           the Merkle tree's lines: one per report, one per artist
+//	proofs.json          each line's Merkle proof
+//
+// An artist checks their own line (listening and earnings) with its proof
+// against the signed root, and their earnings against the ledger's credits.
+
+const (
+	bundleFormat = "9ten-audit/1"
+	bundleCtx    = "9ten audit bundle\n"
+	// maxBundleFile bounds what VerifyBundle reads of one file.
+	maxBundleFile = 1 << 30
+)
+
+// Manifest is a bundle's table of contents, signed.
+type Manifest struct {
+	Format       string       `json:"format"`
+	Node         string       `json:"node"`
+	Month        string       `json:"month"`
+	Signer       string       `json:"signer"`
+	MerkleRoot   string       `json:"merkle_root"`
+	Lines        int          `json:"lines"`
+	Files        []BundleFile `json:"files"`
+	Attestations int          `json:"attestations"`
+}
+
+// BundleFile is one file of a bundle and its SHA-256.
+type BundleFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// AuditLine is one line of the Merkle tree: a report, or an artist's
+// month (listening from the monthly report, earnings from the ledger).
+type AuditLine struct {
+	Kind      string        `json:"kind"` // report or artist
+	ID        string        `json:"id,omitempty"`
+	Hash      string        `json:"hash,omitempty"`
+	Version   int           `json:"version,omitempty"`
+	Artist    string        `json:"artist,omitempty"` // <node>/<artist id>
+	Listens   int64         `json:"listens,omitempty"`
+	HeardMS   int64         `json:"heard_ms,omitempty"`
+	Listeners int64         `json:"listeners,omitempty"`
+	Earned    nineten.Micro `json:"earned,omitempty"`
+	SettleTxs []uint64      `json:"settle_txs,omitempty"`
+}
+
+// LedgerEvent is a ledger transaction of the month as a bundle shows it:
+// who was credited what, without the listener it came from.
+type LedgerEvent struct {
+	Seq     uint64             `json:"seq"`
+	Op      string             `json:"op"`
+	Amount  nineten.Micro      `json:"amount"` // the transaction's total
+	Credits []nineten.MoneyLeg `json:"credits,omitempty"`
+}
+
+type proof struct {
+	Line  int      `json:"line"`
+	Proof []string `json:"proof"`
+}
+
+// Export writes the audit bundle of month to w. The month's monthly report
+// must pass its checks (run 9ten report monthly first).
+func (s *Service) Export(ctx context.Context, month nineten.Period, w io.Writer) (*Manifest, error) {
+	const op = "report.Export"
+	c, err := s.Check(ctx, month)
+	if nineten.ErrorKind(err) == nineten.KindNotFound {
+		return nil, nineten.E(op, nineten.KindNotFound, "the month "+string(month)+" has no monthly report yet: make it with 9ten report monthly --month "+string(month))
+	}
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	if err := c.Err(); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	files := map[string][]byte{}
+	var lines []AuditLine
+	var anchors []nineten.ReportAnchor
+	ids := []string{c.Report.ID}
+	for _, d := range c.Monthly.Dailies {
+		ids = append(ids, d.ID)
+	}
+	for _, id := range ids {
+		r, err := s.Store.Report(ctx, id)
+		if err != nil {
+			return nil, nineten.E(op, err)
+		}
+		files["reports/"+id+".9tr"] = r.File
+		lines = append(lines, AuditLine{Kind: "report", ID: id, Hash: r.Hash, Version: r.Version})
+		all, err := s.Ledger.ReportAnchors(ctx, id)
+		if err != nil {
+			return nil, nineten.E(op, err)
+		}
+		anchors = append(anchors, all...)
+	}
+
+	var events []LedgerEvent
+	earned := map[string]nineten.Micro{}
+	settleTxs := map[string][]uint64{}
+	err = s.Ledger.Transactions(ctx, "", func(tx nineten.MoneyTx) error {
+		if tx.Period != month {
+			return nil
+		}
+		e := LedgerEvent{Seq: tx.Seq, Op: tx.Op}
+		for _, l := range tx.Outputs {
+			e.Amount += l.Amount
+			if strings.HasPrefix(l.Account, string(nineten.AccountArtist)+":") {
+				e.Credits = append(e.Credits, l)
+				a := strings.TrimPrefix(l.Account, string(nineten.AccountArtist)+":")
+				earned[a] += l.Amount
+				if s := settleTxs[a]; len(s) == 0 || s[len(s)-1] != tx.Seq {
+					settleTxs[a] = append(s, tx.Seq)
+				}
+			}
+		}
+		events = append(events, e)
+		return nil
+	})
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	artists := map[string]AuditLine{}
+	for _, g := range c.Monthly.Artists {
+		a := s.Node + "/" + strconv.FormatInt(int64(g.Artist), 10)
+		artists[a] = AuditLine{Kind: "artist", Artist: a, Listens: g.Listens, HeardMS: g.HeardMS, Listeners: g.Listeners}
+	}
+	for a, m := range earned {
+		l := artists[a]
+		l.Kind, l.Artist, l.Earned, l.SettleTxs = "artist", a, m, settleTxs[a]
+		artists[a] = l
+	}
+	names := make([]string, 0, len(artists))
+	for a := range artists {
+		names = append(names, a)
+	}
+	slices.Sort(names)
+	for _, a := range names {
+		lines = append(lines, artists[a])
+	}
+
+	leaves := make([][]byte, len(lines))
+	for i, l := range lines {
+		b, _ := json.Marshal(l)
+		leaves[i] = leafHash(b)
+	}
+	proofs := make([]proof, len(lines))
+	for i := range lines {
+		p := proof{Line: i, Proof: []string{}}
+		for _, h := range merkleProof(i, leaves) {
+			p.Proof = append(p.Proof, hex.EncodeToString(h))
+		}
+		proofs[i] = p
+	}
+	for name, v := range map[string]any{"ledger/anchors.json": anchors, "ledger/events.json": events, "lines.json": lines, "proofs.json": proofs} {
+		if files[name], err = json.MarshalIndent(v, "", " "); err != nil {
+			return nil, nineten.E(op, err)
+		}
+	}
+	m := &Manifest{Format: bundleFormat, Node: s.Node, Month: string(month), Signer: s.Signer(),
+		MerkleRoot: hex.EncodeToString(merkleRoot(leaves)), Lines: len(lines)}
+	for name, b := range files {
+		sum := sha256.Sum256(b)
+		m.Files = append(m.Files, BundleFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
+	}
+	slices.SortFunc(m.Files, func(a, b BundleFile) int { return strings.Compare(a.Path, b.Path) })
+	mj, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	sum := sha256.Sum256(mj)
+	sig := ed25519.Sign(s.signingKey(), append([]byte(bundleCtx), sum[:]...))
+	files["manifest.json"] = mj
+	files["manifest.sig"] = []byte(base64Std(sig) + "\n")
+	if err := writeTarGz(w, files); err != nil {
+		return nil, nineten.E(op, err)
+	}
+	return m, nil
+}
+
+func writeTarGz(w io.Writer, files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	zw := gzip.NewWriter(w)
+	tw := tar.NewWriter(zw)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(files[n]); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// BundleCheck is what VerifyBundle found intact.
+type BundleCheck struct {
+	Manifest Manifest
+	Reports  int
+	Events   int
+	// Artist is the requested artist's line, proved against the root.
+	Artist *AuditLine
+}
+
+// VerifyBundle checks an audit bundle offline: the manifest's signature,
+// every file's hash, every report's signature (by the manifest's signer)
+// and that each is the latest version the ledger anchors, the Merkle root
+// over the lines and every proof, that each artist's earnings are their
+// credits in the month's ledger events, and that the published listening
+// of the monthly report is the artists' lines. With artist ("<node>/<id>"
+// or the id) it returns that artist's line, proved.
+func VerifyBundle(r io.Reader, artist string) (*BundleCheck, error) {
+	const op = "report.VerifyBundle"
+	bad := func(format string, args ...any) error {
+		return nineten.E(op, nineten.KindPermission, "the audit bundle does not verify: "+fmt.Sprintf(format, args...))
+	}
+	files, err := readTarGz(r)
+	if err != nil {
+		return nil, nineten.E(op, nineten.KindInvalid, "not an audit bundle (a .tar.gz written by 9ten audit export)", err)
+	}
+	var m Manifest
+	if err := decodeStrict(files["manifest.json"], &m); err != nil || m.Format != bundleFormat {
+		return nil, bad("its manifest.json is missing or not a %s manifest", bundleFormat)
+	}
+	pub, err := ParseSigner(m.Signer)
+	if err != nil {
+		return nil, bad("the manifest's signer: %v", err)
+	}
+	sig, err := base64StdDecode(strings.TrimSpace(string(files["manifest.sig"])))
+	sum := sha256.Sum256(files["manifest.json"])
+	if err != nil || !ed25519.Verify(pub, append([]byte(bundleCtx), sum[:]...), sig) {
+		return nil, bad("the manifest's signature does not match: the manifest was altered or signed by another key")
+	}
+	listed := map[string]bool{"manifest.json": true, "manifest.sig": true}
+	for _, f := range m.Files {
+		listed[f.Path] = true
+		b, ok := files[f.Path]
+		if !ok {
+			return nil, bad("%s is missing", f.Path)
+		}
+		if s := sha256.Sum256(b); hex.EncodeToString(s[:]) != f.SHA256 {
+			return nil, bad("%s was altered (its SHA-256 is not the manifest's)", f.Path)
+		}
+	}
+	for name := range files {
+		if !listed[name] {
+			return nil, bad("%s is not in the manifest", name)
+		}
+	}
+	c := &BundleCheck{Manifest: m}
+
+	var anchors []nineten.ReportAnchor
+	var lines []AuditLine
+	var proofs []proof
+	var events []LedgerEvent
+	for name, v := range map[string]any{"ledger/anchors.json": &anchors, "lines.json": &lines, "proofs.json": &proofs, "ledger/events.json": &events} {
+		if err := json.Unmarshal(files[name], v); err != nil {
+			return nil, bad("%s is not readable: %v", name, err)
+		}
+	}
+	latest := map[string]nineten.ReportAnchor{}
+	for _, a := range anchors {
+		if a.Version > latest[a.ID].Version {
+			latest[a.ID] = a
+		}
+	}
+
+	leaves := make([][]byte, len(lines))
+	for i, l := range lines {
+		b, _ := json.Marshal(l)
+		leaves[i] = leafHash(b)
+	}
+	root := merkleRoot(leaves)
+	if hex.EncodeToString(root) != m.MerkleRoot || len(lines) != m.Lines {
+		return nil, bad("the lines do not make the manifest's Merkle root")
+	}
+	if len(proofs) != len(lines) {
+		return nil, bad("there are %d proofs for %d lines", len(proofs), len(lines))
+	}
+	for i, p := range proofs {
+		if p.Line != i || !verifyProof(i, len(lines), leaves[i], unhexAll(p.Proof), root) {
+			return nil, bad("the Merkle proof of line %d does not verify", i)
+		}
+	}
+
+	var monthly *File
+	for _, l := range lines {
+		if l.Kind != "report" {
+			continue
+		}
+		f, err := Parse(files["reports/"+l.ID+".9tr"])
+		if err != nil {
+			return nil, bad("report %s: %v", l.ID, err)
+		}
+		if err := f.Verify(pub); err != nil {
+			return nil, bad("report %s: %v", l.ID, err)
+		}
+		a := latest[l.ID]
+		if f.Hash != l.Hash || a.Hash != f.Hash || a.Signer != m.Signer || a.Version != l.Version {
+			return nil, bad("report %s (hash %s) is not the latest version the ledger anchors (version %d, %s)", l.ID, f.Hash, a.Version, a.Hash)
+		}
+		if f.Header.Kind == string(nineten.ReportMonthly) {
+			monthly = f
+		}
+		c.Reports++
+	}
+	if monthly == nil || monthly.Header.Day != m.Month || monthly.Header.Node != m.Node {
+		return nil, bad("the monthly report of %s is missing", m.Month)
+	}
+
+	credits := map[string]nineten.Micro{}
+	creditTxs := map[string][]uint64{}
+	for _, e := range events {
+		for _, l := range e.Credits {
+			a := strings.TrimPrefix(l.Account, string(nineten.AccountArtist)+":")
+			credits[a] += l.Amount
+			if s := creditTxs[a]; len(s) == 0 || s[len(s)-1] != e.Seq {
+				creditTxs[a] = append(s, e.Seq)
+			}
+		}
+	}
+	c.Events = len(events)
+	byArtist := map[string]AuditLine{}
+	for _, l := range lines {
+		if l.Kind != "artist" {
+			continue
+		}
+		if l.Earned != credits[l.Artist] || !slices.Equal(l.SettleTxs, creditTxs[l.Artist]) {
+			return nil, bad("artist %s's line says %s earned, the ledger's events credit %s", l.Artist, l.Earned, credits[l.Artist])
+		}
+		byArtist[l.Artist] = l
+	}
+	for a := range credits {
+		if _, ok := byArtist[a]; !ok {
+			return nil, bad("the ledger credits artist %s, who has no line", a)
+		}
+	}
+	for _, g := range monthly.Header.Summary.Artists {
+		l := byArtist[m.Node+"/"+strconv.FormatInt(int64(g.Artist), 10)]
+		if l.Listens != g.Listens || l.HeardMS != g.HeardMS || l.Listeners != g.Listeners {
+			return nil, bad("artist %d's line is not the listening the monthly report publishes", g.Artist)
+		}
+	}
+	if artist != "" {
+		if !strings.Contains(artist, "/") {
+			artist = m.Node + "/" + artist
+		}
+		l, ok := byArtist[artist]
+		if !ok {
+			return nil, nineten.E(op, nineten.KindNotFound, "artist "+artist+" has no line in this bundle: no listening and no earnings in "+m.Month)
+		}
+		c.Artist = &l
+	}
+	return c, nil
+}
+
+func readTarGz(r io.Reader) (map[string][]byte, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(zr)
+	files := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return files, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg || h.Size > maxBundleFile {
+			return nil, fmt.Errorf("%s is not a regular file of at most 1 GiB", h.Name)
+		}
+		if _, dup := files[h.Name]; dup {
+			return nil, fmt.Errorf("%s is in the bundle twice", h.Name)
+		}
+		var b bytes.Buffer
+		if _, err := io.Copy(&b, tr); err != nil {
+			return nil, err
+		}
+		files[h.Name] = b.Bytes()
+	}
+}
+
+func unhexAll(hs []string) [][]byte {
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		out[i], _ = hex.DecodeString(h)
+	}
+	return out
+}
