@@ -55,8 +55,8 @@ func openTool(cmd *cobra.Command, o *options) (*node, error) {
 
 func reportDailyCmd() *cobra.Command {
 	var (
-		o    options
-		date string
+		o         options
+		date, out string
 	)
 	cmd := &cobra.Command{
 		Use:   "daily --date YYYY-MM-DD",
@@ -79,11 +79,12 @@ func reportDailyCmd() *cobra.Command {
 				return err
 			}
 			printReport(cmd.OutOrStdout(), r)
-			return nil
+			return writeReport(out, r)
 		},
 	}
 	nodeFlags(cmd, &o)
 	cmd.Flags().StringVar(&date, "date", "", "the UTC day, YYYY-MM-DD")
+	cmd.Flags().StringVar(&out, "out", "", "also write the signed, encrypted report to this file")
 	_ = cmd.MarkFlagRequired("date")
 	return cmd
 }
@@ -110,8 +111,8 @@ func printReport(w io.Writer, r *nineten.StoredReport) {
 
 func reportMonthlyCmd() *cobra.Command {
 	var (
-		o     options
-		month string
+		o          options
+		month, out string
 	)
 	cmd := &cobra.Command{
 		Use:   "monthly --month YYYY-MM",
@@ -140,13 +141,25 @@ func reportMonthlyCmd() *cobra.Command {
 				return err
 			}
 			printReport(cmd.OutOrStdout(), c.Report)
+			if err := writeReport(out, c.Report); err != nil {
+				return err
+			}
 			return printChecks(cmd.OutOrStdout(), c)
 		},
 	}
 	nodeFlags(cmd, &o)
 	cmd.Flags().StringVar(&month, "month", "", "the month, YYYY-MM")
+	cmd.Flags().StringVar(&out, "out", "", "also write the signed, encrypted report to this file")
 	_ = cmd.MarkFlagRequired("month")
 	return cmd
+}
+
+// writeReport writes a report's file to path, when one is given.
+func writeReport(path string, r *nineten.StoredReport) error {
+	if path == "" {
+		return nil
+	}
+	return os.WriteFile(path, r.File, 0o644)
 }
 
 func printChecks(w io.Writer, c *report.Checked) error {

@@ -1,0 +1,182 @@
+package e2e_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	nineten "nineten.dev"
+	"nineten.dev/seal"
+	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/nodetest"
+)
+
+// Listening reports through the real binary: a node of a two-node cluster
+// makes a day's report sealed to itself, its peer (whose recipient it reads
+// from the peer's actor) and an auditor; the peer and the auditor can read
+// it, a stranger cannot, a changed byte fails it; the month compiles with
+// its checks passing; its audit bundle verifies offline and proves an
+// artist's listening; and the ledger still verifies.
+func TestListeningReportsThroughTheBinary(t *testing.T) {
+	dir := t.TempDir()
+	auditor, err := seal.Load(filepath.Join(dir, "auditor.age"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := filepath.Join(dir, "stranger.age")
+	if _, err := seal.Load(stranger); err != nil {
+		t.Fatal(err)
+	}
+
+	peer := nodetest.Start(t, "--dev-federation", "--cluster", "north")
+	peerCipher, err := seal.Load(filepath.Join(peer.Data, "node.age"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", peer.URL+"/actor", nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actor struct {
+		Context         []any  `json:"@context"`
+		ReportRecipient string `json:"reportRecipient"`
+		ReportSigner    string `json:"reportSigner"`
+		Cluster         string `json:"cluster"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&actor)
+	resp.Body.Close()
+	if err != nil || actor.ReportRecipient != peerCipher.Recipient() || !strings.HasPrefix(actor.ReportSigner, "ed25519:") || actor.Cluster != "north" {
+		t.Fatalf("the peer's node actor: %+v, %v", actor, err)
+	}
+
+	reportFlags := []string{"--dev-federation", "--cluster", "north", "--cluster-peers", peer.URL, "--report-k", "2", "--report-auditors", auditor.Recipient()}
+	node := nodetest.Start(t, reportFlags...)
+	node.Stop()
+	artistID := listeningInJune(t, filepath.Join(node.Data, "9ten.db"))
+
+	run := func(wantOK bool, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(nodetest.Binary(t), args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		if (err == nil) != wantOK {
+			t.Fatalf("9ten %s: %v (want success %v)\n%s%s", strings.Join(args, " "), err, wantOK, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	file := filepath.Join(dir, "daily.9tr")
+	out := run(true, append([]string{"report", "daily", "--data", node.Data, "--date", "2025-06-04", "--out", file}, reportFlags...)...)
+	for _, want := range []string{"report daily-2025-06-04 (version 1, anchored on the ledger)", "listens:     4", "listeners:   3", "reading the day's listening: 3 listener × track rows"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("report daily says no %q:\n%s", want, out)
+		}
+	}
+	for _, id := range []string{filepath.Join(node.Data, "node.age"), filepath.Join(peer.Data, "node.age"), filepath.Join(dir, "auditor.age")} {
+		out = run(true, "report", "verify", file, "--data", node.Data, "--identity", id)
+		for _, want := range []string{"signature OK", "anchored:    version 1", "recipients:  3", "decrypted:   4 listens"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("report verify --identity %s says no %q:\n%s", id, want, out)
+			}
+		}
+	}
+	if out = run(false, "report", "verify", file, "--data", node.Data, "--identity", stranger); !strings.Contains(out, "not encrypted to this identity") {
+		t.Fatalf("a stranger's identity:\n%s", out)
+	}
+	b, _ := os.ReadFile(file)
+	for _, at := range []int{20, len(b) / 2, len(b) - 10} {
+		altered := bytes.Clone(b)
+		altered[at] ^= 0x04
+		bad := filepath.Join(dir, "altered.9tr")
+		if err := os.WriteFile(bad, altered, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run(false, "report", "verify", bad, "--data", node.Data)
+	}
+
+	out = run(true, append([]string{"report", "monthly", "--data", node.Data, "--month", "2025-06"}, reportFlags...)...)
+	for _, want := range []string{"report monthly-2025-06 (version 1", "listens:     6", "check sum:", "check verified:   ok", "daily reports: 30 (2025-06-30)"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("report monthly says no %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "FAILED") {
+		t.Fatalf("a check failed:\n%s", out)
+	}
+	bundle := filepath.Join(dir, "june.tar.gz")
+	out = run(true, append([]string{"audit", "export", "--data", node.Data, "--month", "2025-06", "--out", bundle}, reportFlags...)...)
+	if !strings.Contains(out, "lines:        32") {
+		t.Fatalf("audit export:\n%s", out)
+	}
+	out = run(true, "audit", "verify", bundle, "--artist", fmt.Sprint(artistID))
+	for _, want := range []string{"OK", "reports:      31", "listens:      6 by 3 listeners, 400 s heard"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("audit verify says no %q:\n%s", want, out)
+		}
+	}
+	zb, _ := os.ReadFile(bundle)
+	zb[len(zb)/3] ^= 1
+	if err := os.WriteFile(bundle, zb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(false, "audit", "verify", bundle)
+	if out = run(true, "ledger", "verify", "--data", node.Data); !strings.Contains(out, "ledger OK") {
+		t.Fatalf("ledger verify:\n%s", out)
+	}
+}
+
+// listeningInJune stores a track and six verified listens by three
+// listeners in June 2025 (four on the 4th) in a stopped node's database,
+// and returns the artist's id.
+func listeningInJune(t *testing.T, path string) nineten.ID {
+	t.Helper()
+	ctx := t.Context()
+	db, err := sqlstore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	user := func(name string) *nineten.User {
+		u := &nineten.User{Username: name, DisplayName: name, PasswordHash: "x", Role: nineten.RoleListener, CreatedAt: now}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	owner := user("owner")
+	a := &nineten.Artist{OwnerID: owner.ID, Name: "Reporter", Slug: "reporter", CreatedAt: now}
+	if err := db.CreateArtist(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	tr := &nineten.Track{ArtistID: a.ID, Title: "Counted", DurationMS: 240_000, Status: nineten.TrackReady, CreatedAt: now}
+	if err := db.CreateTrack(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	u1, u2, u3 := user("l1"), user("l2"), user("l3")
+	for i, l := range []struct {
+		u      *nineten.User
+		day    int
+		heardS int64
+	}{{u1, 4, 60}, {u1, 4, 60}, {u2, 4, 100}, {u3, 4, 40}, {u2, 10, 70}, {u3, 20, 70}} {
+		at := time.Date(2025, 6, l.day, 12, i, 0, 0, time.UTC)
+		id := fmt.Sprintf("june-%d", i)
+		if err := db.CreateListenSession(ctx, &nineten.ListenSession{ID: id, TrackID: tr.ID, UserID: l.u.ID, StartedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SaveListen(ctx, &nineten.Listen{SessionID: id, TrackID: tr.ID, UserID: l.u.ID, StartedAt: at, HeardMS: l.heardS * 1000,
+			Status: nineten.ListenVerified, VerifiedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a.ID
+}
