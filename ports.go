@@ -38,6 +38,7 @@ type Store interface {
 	SettingStore
 	SocialStore
 	ReportStore
+	AnomalyStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
@@ -196,6 +197,13 @@ type ListenSession struct {
 	HeardMS      int64 // milliseconds heard, as last reported and capped
 	PositionMS   int64
 	LastReportAt time.Time
+	// Network and Device are keyed hashes (HMAC under the node secret) of
+	// the client's network (its IPv4 /24 or IPv6 /64) and of its browser
+	// (the browser cookie, else the user agent): enough for the fake-stream
+	// detector to see many accounts behind one network or device, never
+	// an address or a user agent, and meaningless off this node.
+	Network string
+	Device  string
 }
 
 // ServedSegment is a media segment the node served to a listen session,

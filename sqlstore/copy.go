@@ -30,6 +30,7 @@ var copyTables = []string{
 	"reactions", "comments", "shared_listens", "actor_settings",
 	"playlists", "playlist_items",
 	"reports",
+	"anomaly_flags", "anomaly_flag_listens", "anomaly_runs",
 }
 
 // TableCopy is what Copy did with one table.

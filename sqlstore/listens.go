@@ -17,10 +17,10 @@ func (s *store) CreateListenSession(ctx context.Context, ls *nineten.ListenSessi
 	}
 	res, err := s.write.ExecContext(ctx, `
 		INSERT INTO listen_sessions (id, track_id, user_id, anon_id, started_at,
-			last_seq, heard_ms, position_ms, last_report_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			last_seq, heard_ms, position_ms, last_report_at, network, device)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		ls.ID, ls.TrackID, nullID(ls.UserID), ls.AnonID, ms(ls.StartedAt),
-		ls.LastSeq, ls.HeardMS, ls.PositionMS, ms(ls.LastReportAt))
+		ls.LastSeq, ls.HeardMS, ls.PositionMS, ms(ls.LastReportAt), ls.Network, ls.Device)
 	return inserted(op, res, err, fmt.Sprintf("listen session %q already exists", ls.ID))
 }
 
@@ -29,9 +29,9 @@ func (s *store) ListenSessionByID(ctx context.Context, id string) (*nineten.List
 	ls := nineten.ListenSession{ID: id}
 	var started, reported int64
 	err := s.read.QueryRowContext(ctx, `
-		SELECT track_id, coalesce(user_id, 0), anon_id, started_at, last_seq, heard_ms, position_ms, last_report_at
+		SELECT track_id, coalesce(user_id, 0), anon_id, started_at, last_seq, heard_ms, position_ms, last_report_at, network, device
 		FROM listen_sessions WHERE id = ?`, id,
-	).Scan(&ls.TrackID, &ls.UserID, &ls.AnonID, &started, &ls.LastSeq, &ls.HeardMS, &ls.PositionMS, &reported)
+	).Scan(&ls.TrackID, &ls.UserID, &ls.AnonID, &started, &ls.LastSeq, &ls.HeardMS, &ls.PositionMS, &reported, &ls.Network, &ls.Device)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "listen session %q", id)
 	}

@@ -13,6 +13,9 @@ func (s *store) ListeningTotals(ctx context.Context, q nineten.TotalsQuery, fn f
 	w := &where{}
 	w.add(`l.status = 'verified'`)
 	w.add(`l.user_id IS NOT NULL`)
+	// Listens a fake-stream flag holds wait for review; confirmed ones
+	// never count.
+	w.add(`l.held = 0`)
 	w.add(`l.started_at >= ?`, ms(q.From))
 	w.add(`l.started_at < ?`, ms(q.To))
 	w.add(`l.heard_ms >= ?`, q.MinHeardMS)

@@ -1,0 +1,315 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"nineten.dev"
+)
+
+// DetectionListens reads the session's heard time as well as the listen's:
+// a listen is saved when the player first claims the threshold, and the
+// rest of what it heard reaches only the session.
+func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn func(nineten.DetectionListen) error) error {
+	const op = "sqlstore.DetectionListens"
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT l.id, l.user_id, u.created_at, l.track_id, t.artist_id, t.duration_ms, l.started_at,
+			CASE WHEN ls.heard_ms > l.heard_ms THEN ls.heard_ms ELSE l.heard_ms END,
+			ls.network, ls.device
+		FROM listens l
+		JOIN listen_sessions ls ON ls.id = l.session_id
+		JOIN tracks t ON t.id = l.track_id
+		JOIN users u ON u.id = l.user_id
+		WHERE l.status = 'verified' AND l.started_at >= ? AND l.started_at < ?
+		ORDER BY l.started_at, l.id`, ms(from), ms(to))
+	if err != nil {
+		return dbError(op, err, "")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d nineten.DetectionListen
+		var created, started int64
+		if err := rows.Scan(&d.ListenID, &d.UserID, &created, &d.TrackID, &d.ArtistID, &d.TrackMS, &started, &d.HeardMS, &d.Network, &d.Device); err != nil {
+			return dbError(op, err, "")
+		}
+		d.UserCreatedAt, d.StartedAt = fromMS(created), fromMS(started)
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return dbError(op, err, "")
+	}
+	return nil
+}
+
+// setHeld brings the held column of the listens that flags hold in step
+// with those flags: a confirmed flag excludes a listen for good, a flag
+// awaiting review holds it, and a listen only cleared flags hold counts.
+func setHeld(ctx context.Context, q querier, listens string, args ...any) error {
+	_, err := q.ExecContext(ctx, `
+		UPDATE listens SET held = CASE
+			WHEN EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN anomaly_flags f ON f.id = fl.flag_id
+				WHERE fl.listen_id = listens.id AND f.status = 'confirmed') THEN 2
+			WHEN EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN anomaly_flags f ON f.id = fl.flag_id
+				WHERE fl.listen_id = listens.id AND f.status = 'held') THEN 1
+			ELSE 0 END
+		WHERE id IN (`+listens+`)`, args...)
+	return err
+}
+
+func (s *store) SaveAnomalyFlags(ctx context.Context, flags []nineten.AnomalyFlag) (int, error) {
+	const op = "sqlstore.SaveAnomalyFlags"
+	var created int
+	err := s.atomic(ctx, func(q querier) error {
+		created = 0
+		for _, f := range flags {
+			ev, err := json.Marshal(f.Evidence)
+			if err != nil {
+				return err
+			}
+			at := f.CreatedAt
+			if at.IsZero() {
+				at = nowUTC()
+			}
+			res, err := q.ExecContext(ctx, `
+				INSERT INTO anomaly_flags (rule, subject, day, score, summary, evidence, status, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, 'held', ?)
+				ON CONFLICT (rule, subject, day) DO NOTHING`,
+				f.Rule, f.Subject, ms(f.Day), f.Score, f.Summary, string(ev), ms(at))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				created++
+			}
+			var id int64
+			err = q.QueryRowContext(ctx, `SELECT id FROM anomaly_flags WHERE rule = ? AND subject = ? AND day = ?`,
+				f.Rule, f.Subject, ms(f.Day)).Scan(&id)
+			if err != nil {
+				return err
+			}
+			for chunk := range slices.Chunk(f.ListenIDs, batchRows) {
+				args := []any{id}
+				for _, l := range chunk {
+					args = append(args, int64(l))
+				}
+				_, err := q.ExecContext(ctx, `
+					INSERT INTO anomaly_flag_listens (flag_id, listen_id)
+					SELECT CAST(? AS BIGINT), id FROM listens WHERE id IN (`+placeholders(len(chunk))+`)
+					ON CONFLICT (flag_id, listen_id) DO NOTHING`, args...)
+				if err != nil {
+					return err
+				}
+				if err := setHeld(ctx, q, placeholders(len(chunk)), args[1:]...); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, dbError(op, err, "")
+	}
+	return created, nil
+}
+
+func (s *store) AnomalyFlags(ctx context.Context, fq nineten.FlagQuery) ([]nineten.AnomalyFlag, error) {
+	const op = "sqlstore.AnomalyFlags"
+	w := &where{}
+	if fq.Status != "" {
+		w.add(`f.status = ?`, string(fq.Status))
+	}
+	if fq.Rule != "" {
+		w.add(`f.rule = ?`, fq.Rule)
+	}
+	if fq.UserID != 0 {
+		w.add(`EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN listens l ON l.id = fl.listen_id
+			WHERE fl.flag_id = f.id AND l.user_id = ?)`, fq.UserID)
+	}
+	if fq.ArtistID != 0 {
+		w.add(`EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN listens l ON l.id = fl.listen_id
+			JOIN tracks t ON t.id = l.track_id WHERE fl.flag_id = f.id AND t.artist_id = ?)`, fq.ArtistID)
+	}
+	if len(fq.IDs) > 0 {
+		args := make([]any, len(fq.IDs))
+		for i, id := range fq.IDs {
+			args[i] = int64(id)
+		}
+		w.add(`f.id IN (`+placeholders(len(args))+`)`, args...)
+	}
+	limit := fq.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT f.id, f.rule, f.subject, f.day, f.score, f.summary, f.evidence, f.status,
+			f.created_at, f.reviewed_at, coalesce(f.reviewed_by, 0),
+			(SELECT COUNT(*) FROM anomaly_flag_listens fl WHERE fl.flag_id = f.id)
+		FROM anomaly_flags f`+w.String()+`
+		ORDER BY f.score DESC, f.day DESC, f.id LIMIT `+fmt.Sprint(limit), w.args...)
+	if err != nil {
+		return nil, dbError(op, err, "")
+	}
+	var out []nineten.AnomalyFlag
+	for rows.Next() {
+		var f nineten.AnomalyFlag
+		var day, created, reviewed int64
+		var ev string
+		if err := rows.Scan(&f.ID, &f.Rule, &f.Subject, &day, &f.Score, &f.Summary, &ev, &f.Status,
+			&created, &reviewed, &f.ReviewedBy, &f.Listens); err != nil {
+			rows.Close()
+			return nil, dbError(op, err, "")
+		}
+		f.Day, f.CreatedAt, f.ReviewedAt = fromMS(day), fromMS(created), fromMS(reviewed)
+		if err := json.Unmarshal([]byte(ev), &f.Evidence); err != nil {
+			rows.Close()
+			return nil, nineten.E(op, fmt.Errorf("flag %d: evidence: %w", f.ID, err))
+		}
+		out = append(out, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err, "")
+	}
+	for i := range out {
+		if out[i].Listeners, err = s.ids(ctx, `SELECT DISTINCT l.user_id FROM anomaly_flag_listens fl
+			JOIN listens l ON l.id = fl.listen_id WHERE fl.flag_id = ? AND l.user_id IS NOT NULL ORDER BY l.user_id`, out[i].ID); err != nil {
+			return nil, dbError(op, err, "")
+		}
+		if out[i].Artists, err = s.ids(ctx, `SELECT DISTINCT t.artist_id FROM anomaly_flag_listens fl
+			JOIN listens l ON l.id = fl.listen_id JOIN tracks t ON t.id = l.track_id
+			WHERE fl.flag_id = ? ORDER BY t.artist_id`, out[i].ID); err != nil {
+			return nil, dbError(op, err, "")
+		}
+	}
+	return out, nil
+}
+
+// ids runs a query of one id column.
+func (s *store) ids(ctx context.Context, query string, args ...any) ([]nineten.ID, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []nineten.ID
+	for rows.Next() {
+		var id nineten.ID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func (s *store) ReviewAnomalyFlags(ctx context.Context, ids []nineten.ID, status nineten.FlagStatus, by nineten.ID, at time.Time) (int, error) {
+	const op = "sqlstore.ReviewAnomalyFlags"
+	if status != nineten.FlagCleared && status != nineten.FlagConfirmed {
+		return 0, nineten.E(op, nineten.KindInvalid, fmt.Sprintf("a review clears or confirms a flag, not %q", status))
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var changed int
+	err := s.atomic(ctx, func(q querier) error {
+		changed = 0
+		for chunk := range slices.Chunk(ids, batchRows) {
+			args := []any{string(status), ms(at), nullID(by)}
+			in := make([]any, len(chunk))
+			for i, id := range chunk {
+				in[i] = int64(id)
+			}
+			res, err := q.ExecContext(ctx, `UPDATE anomaly_flags SET status = ?, reviewed_at = ?, reviewed_by = ?
+				WHERE id IN (`+placeholders(len(in))+`)`, append(args, in...)...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			changed += int(n)
+			if err := setHeld(ctx, q, `SELECT listen_id FROM anomaly_flag_listens WHERE flag_id IN (`+placeholders(len(in))+`)`, in...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, dbError(op, err, "")
+	}
+	return changed, nil
+}
+
+func (s *store) AnomalyRuleCounts(ctx context.Context) ([]nineten.RuleCount, error) {
+	const op = "sqlstore.AnomalyRuleCounts"
+	rows, err := s.read.QueryContext(ctx, `SELECT rule, status, COUNT(*) FROM anomaly_flags GROUP BY rule, status ORDER BY rule, status`)
+	if err != nil {
+		return nil, dbError(op, err, "")
+	}
+	defer rows.Close()
+	var out []nineten.RuleCount
+	for rows.Next() {
+		var c nineten.RuleCount
+		if err := rows.Scan(&c.Rule, &c.Status, &c.Flags); err != nil {
+			return nil, dbError(op, err, "")
+		}
+		out = append(out, c)
+	}
+	return out, orNil(op, rows.Err())
+}
+
+func (s *store) ArtistListenHolds(ctx context.Context, artistID nineten.ID, from, to time.Time) ([]nineten.ListenHoldCount, error) {
+	const op = "sqlstore.ArtistListenHolds"
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT l.held, COUNT(*), SUM(l.heard_ms) FROM listens l JOIN tracks t ON t.id = l.track_id
+		WHERE t.artist_id = ? AND l.status = 'verified' AND l.user_id IS NOT NULL
+			AND l.started_at >= ? AND l.started_at < ?
+		GROUP BY l.held ORDER BY l.held`, artistID, ms(from), ms(to))
+	if err != nil {
+		return nil, dbError(op, err, "")
+	}
+	defer rows.Close()
+	var out []nineten.ListenHoldCount
+	for rows.Next() {
+		var c nineten.ListenHoldCount
+		if err := rows.Scan(&c.Hold, &c.Listens, &c.HeardMS); err != nil {
+			return nil, dbError(op, err, "")
+		}
+		out = append(out, c)
+	}
+	return out, orNil(op, rows.Err())
+}
+
+func (s *store) DetectionRan(ctx context.Context, day, at time.Time, flags int) error {
+	const op = "sqlstore.DetectionRan"
+	_, err := s.write.ExecContext(ctx, `
+		INSERT INTO anomaly_runs (day, ran_at, flags) VALUES (?, ?, ?)
+		ON CONFLICT (day) DO UPDATE SET ran_at = excluded.ran_at, flags = excluded.flags`, ms(day), ms(at), flags)
+	return orNil(op, err)
+}
+
+func (s *store) DetectionRunAt(ctx context.Context, day time.Time) (time.Time, error) {
+	const op = "sqlstore.DetectionRunAt"
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT ran_at FROM anomaly_runs WHERE day = ?`, ms(day)).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, dbError(op, err, "")
+	}
+	return fromMS(at), nil
+}
+
+// orNil is dbError for an error that may be nil.
+func orNil(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return dbError(op, err, "")
+}
