@@ -116,9 +116,18 @@ func Sign(key []byte, sessionID string, r Report) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// Client is where a playback comes from, as the HTTP server saw it.
+type Client struct {
+	Addr      string // the client's IP address
+	Browser   string // the id the browser keeps in a cookie, if any
+	UserAgent string
+}
+
 // Start opens a listen session for a visible track. viewer is nil for an
 // anonymous listener, who is known by anonID (a random id the browser keeps).
-func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string, trackID nineten.ID) (*Started, error) {
+// The session keeps only keyed hashes of where it came from (see
+// nineten.ListenSession), for the fake-stream detector.
+func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string, trackID nineten.ID, from Client) (*Started, error) {
 	const op = "listen.Start"
 	t, err := s.Store.TrackByID(ctx, trackID)
 	if err != nil {
@@ -133,6 +142,8 @@ func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string
 		ID:        base64.RawURLEncoding.EncodeToString(id[:]),
 		TrackID:   trackID,
 		StartedAt: s.now(),
+		Network:   s.tag("network", networkOf(from.Addr)),
+		Device:    s.tag("device", deviceOf(from)),
 	}
 	if viewer != nil {
 		sess.UserID = viewer.ID

@@ -73,7 +73,7 @@ func (r *rig) track(durationMS int64) nineten.ID {
 
 func (r *rig) start(track nineten.ID, anon string) *listen.Started {
 	r.t.Helper()
-	s, err := r.svc.Start(r.t.Context(), nil, anon, track)
+	s, err := r.svc.Start(r.t.Context(), nil, anon, track, listen.Client{})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -260,10 +260,10 @@ func TestHiddenTracksCannotBeListened(t *testing.T) {
 		if err := r.store.UpdateTrack(t.Context(), tr); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.svc.Start(t.Context(), nil, "anon-browser-0008", id); nineten.ErrorKind(err) != nineten.KindNotFound {
+		if _, err := r.svc.Start(t.Context(), nil, "anon-browser-0008", id, listen.Client{}); nineten.ErrorKind(err) != nineten.KindNotFound {
 			t.Errorf("hidden track: %v, want KindNotFound", err)
 		}
-		if _, err := r.svc.Start(t.Context(), nil, "", r.track(30_000)); nineten.ErrorKind(err) != nineten.KindInvalid {
+		if _, err := r.svc.Start(t.Context(), nil, "", r.track(30_000), listen.Client{}); nineten.ErrorKind(err) != nineten.KindInvalid {
 			t.Errorf("anonymous without id: %v, want KindInvalid", err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	nineten "nineten.dev"
+	"nineten.dev/listen"
 )
 
 // The Verified hook hears of a listen once, when it becomes verified: not
@@ -19,7 +20,7 @@ func TestVerifiedHookHearsOfEachListenOnce(t *testing.T) {
 		if err := r.store.CreateUser(t.Context(), u); err != nil {
 			t.Fatal(err)
 		}
-		s, err := r.svc.Start(t.Context(), u, "", id)
+		s, err := r.svc.Start(t.Context(), u, "", id, listen.Client{})
 		if err != nil {
 			t.Fatal(err)
 		}

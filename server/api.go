@@ -645,11 +645,15 @@ func (s *Server) startListen(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Every browser gets an id cookie: an anonymous listener is known by
+	// it, and the detector tells a device by it.
+	browser := s.anonID(w, r)
 	anon := ""
 	if viewer == nil {
-		anon = s.anonID(w, r)
+		anon = browser
 	}
-	started, err := s.Listens.Start(r.Context(), viewer, anon, in.TrackID)
+	from := listen.Client{Addr: clientAddr(r), Browser: browser, UserAgent: r.UserAgent()}
+	started, err := s.Listens.Start(r.Context(), viewer, anon, in.TrackID, from)
 	if err != nil {
 		return err
 	}

@@ -173,7 +173,7 @@ func (n *s3Node) servedSoon(sessionID string, want ...int) {
 
 func (n *s3Node) session() string {
 	n.t.Helper()
-	st, err := n.listens.Start(n.t.Context(), nil, "anon-browser", n.public)
+	st, err := n.listens.Start(n.t.Context(), nil, "anon-browser", n.public, listen.Client{})
 	if err != nil {
 		n.t.Fatal(err)
 	}
