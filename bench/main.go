@@ -56,7 +56,7 @@ func main() {
 		conns          = flag.Int("c", 16, "concurrent clients in the segment benchmark")
 		trackSecs      = flag.Int("track-seconds", 300, "length of the upload-to-playable track")
 		skipBrowser    = flag.Bool("skip-browser", false, "skip the browser time-to-first-audio measurement")
-		only           = flag.String("only", "", "run only this benchmark: segments, upload, browser, ingest, fanout or settle")
+		only           = flag.String("only", "", "run only this benchmark: segments, upload, browser, ingest, fanout, settle or fraud")
 		cpuProfile     = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 		ingestSessions = flag.Int("ingest-sessions", 2000, "listen sessions reporting progress in the ingest benchmark")
 		ingestConns    = flag.Int("ingest-c", 64, "concurrent clients in the ingest benchmark")
@@ -72,6 +72,10 @@ func main() {
 	run := func(name string) bool { return *only == "" || *only == name }
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
+	if *only == "fraud" { // synthetic months of listening with fraud farms (bench/fraud.go)
+		fraudBench()
+		return
+	}
 	if *only == "settle" { // a month of a large node; only when asked (bench/settle.go)
 		runSettleBench(ctx)
 		return

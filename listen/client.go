@@ -44,13 +44,14 @@ func networkOf(addr string) string {
 
 // deviceOf names the browser: by the id it keeps in a cookie when it has
 // one (a farm cycling accounts in one browser keeps it), else by its user
-// agent, which alone is a weak fingerprint (many browsers share one).
+// agent on its network. A user agent alone would name thousands of
+// browsers of one make as one device.
 func deviceOf(c Client) string {
 	if c.Browser != "" {
 		return "cookie:" + c.Browser
 	}
 	if c.UserAgent != "" {
-		return "ua:" + c.UserAgent
+		return "ua:" + c.UserAgent + "@" + networkOf(c.Addr)
 	}
 	return ""
 }

@@ -40,6 +40,10 @@ type Service struct {
 	// (the month was settled, or it had nothing to settle), so that what
 	// waited for it may go: closed accounts' listens and tracks.
 	Done func(ctx context.Context, period nineten.Period)
+	// BeforeTotals, when set, runs before a settlement (or its preview)
+	// reads the month's totals: the fake-stream detector looks at every
+	// day not yet looked at, so that flagged listens are held out first.
+	BeforeTotals func(ctx context.Context, period nineten.Period) error
 }
 
 func (s *Service) now() time.Time {
@@ -119,6 +123,11 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 	const op = "payout.Settle"
 	if !dryRun && !s.now().After(endOf(period)) {
 		return nineten.Settlement{}, nineten.E(op, nineten.KindConflict, "the month "+string(period)+" is not over yet; preview it with a dry run")
+	}
+	if s.BeforeTotals != nil {
+		if err := s.BeforeTotals(ctx, period); err != nil {
+			return nineten.Settlement{}, nineten.E(op, "checking the month's listening for fake streams", err)
+		}
 	}
 	var totals []nineten.ListeningTotal
 	var err error

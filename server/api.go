@@ -119,6 +119,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
 	}
 	routes = append(routes, s.socialRoutes()...)
+	routes = append(routes, s.anomalyRoutes()...)
 	for _, rt := range routes {
 		h := rt.handle
 		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 
 	nineten "nineten.dev"
 	"nineten.dev/account"
+	"nineten.dev/anomaly"
 	"nineten.dev/catalog"
 	"nineten.dev/listen"
 	"nineten.dev/payout"
@@ -32,10 +33,12 @@ type Server struct {
 	// subscription, the month's settlement.
 	Subscriptions *subscription.Service
 	Payouts       *payout.Service
-	Playlists     *playlist.Service // listeners' own playlists
-	Store         nineten.Store
-	Blobs         nineten.BlobStore
-	Log           *slog.Logger
+	// Anomalies runs fake-stream detection and the review of its flags.
+	Anomalies *anomaly.Service
+	Playlists *playlist.Service // listeners' own playlists
+	Store     nineten.Store
+	Blobs     nineten.BlobStore
+	Log       *slog.Logger
 	// UI serves the web app's assets under /ui/ and Index its pages.
 	UI, Index http.Handler
 	// Federation serves ActivityPub and discovery under FederationPaths.

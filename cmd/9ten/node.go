@@ -22,6 +22,7 @@ import (
 
 	nineten "nineten.dev"
 	"nineten.dev/account"
+	"nineten.dev/anomaly"
 	"nineten.dev/catalog"
 	"nineten.dev/federation"
 	"nineten.dev/federation/safehttp"
@@ -94,6 +95,7 @@ type node struct {
 	subs     *subscription.Service
 	payouts  *payout.Service
 	reports  *report.Service
+	anomaly  *anomaly.Service
 	runner   *jobs.Runner // transcodes: CPU-bound, few at once
 	delivery *jobs.Runner // federation deliveries: waiting on the network
 	server   *server.Server
@@ -173,7 +175,10 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	// node listens (see serve); until then the services are not used.
 	n.ledger = &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ledgerKey, Clock: clock}}
 	n.subs = &subscription.Service{Ledger: n.ledger, Store: db, Clock: clock, Simulated: o.SimulatedPayments}
-	n.payouts = &payout.Service{Ledger: n.ledger, Store: db, Clock: clock, SettleDay: o.SettleDay, Log: log.With("component", "payout")}
+	n.anomaly = &anomaly.Service{Store: db, Clock: clock, Log: log.With("component", "anomaly"), Enqueued: n.runner.Kick}
+	n.runner.Handlers[anomaly.JobDetect] = n.anomaly.Detector()
+	n.payouts = &payout.Service{Ledger: n.ledger, Store: db, Clock: clock, SettleDay: o.SettleDay, Log: log.With("component", "payout"),
+		BeforeTotals: n.anomaly.BeforeSettle}
 	n.accounts.Ledger = n.ledger
 	n.payouts.Done = func(ctx context.Context, p nineten.Period) {
 		if k, err := n.accounts.PurgeClosed(ctx, p); err != nil {
@@ -193,7 +198,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		n.fed.Base = u
 	}
 	n.server = &server.Server{
-		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Store: db, Blobs: blobs,
+		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Anomalies: n.anomaly, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
 		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
@@ -314,13 +319,17 @@ func (n *node) setLedgerNode(host string) {
 }
 
 // payoutLoop runs the money calendar: at start, then every hour, whatever
-// is due (renewals and the month's opening on the 1st, the settlement of
-// the month before on the settle day). Every step is idempotent, so
-// several processes of one node may run it.
+// is due (the fake-stream detection of the day before, once it is over;
+// renewals and the month's opening on the 1st, the settlement of the month
+// before on the settle day). Every step is idempotent, so several
+// processes of one node may run it.
 func (n *node) payoutLoop(ctx context.Context) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
+		if err := n.anomaly.Tick(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("queueing the fake-stream detection", "err", err)
+		}
 		if err := n.payouts.Tick(ctx); err != nil && ctx.Err() == nil {
 			n.log.Warn("running the payout calendar", "err", err)
 		}

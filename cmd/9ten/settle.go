@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	nineten "nineten.dev"
+	"nineten.dev/anomaly"
 	"nineten.dev/ledger/embedded"
 	"nineten.dev/payout"
 	"nineten.dev/sqlstore"
@@ -51,7 +52,8 @@ func settleCmd() *cobra.Command {
 				return err
 			}
 			ledger := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: key}, Node: node}
-			svc := &payout.Service{Ledger: ledger, Store: db, Node: node}
+			detector := &anomaly.Service{Store: db}
+			svc := &payout.Service{Ledger: ledger, Store: db, Node: node, BeforeTotals: detector.BeforeSettle}
 			res, err := svc.Settle(ctx, nineten.Period(month), dryRun, progressPrinter(cmd.ErrOrStderr(), "reading the month's listening"))
 			fmt.Fprintln(cmd.ErrOrStderr())
 			if err != nil {
