@@ -214,14 +214,6 @@ func score(value, threshold int64) int {
 	return int(min(100, 50+50*(value-threshold)/threshold))
 }
 
-func distinct[T comparable](ls []*Listen, key func(*Listen) T) int {
-	seen := make(map[T]bool)
-	for _, l := range ls {
-		seen[key(l)] = true
-	}
-	return len(seen)
-}
-
 // RuleNames lists the rules' names in the order of Rules.
 func RuleNames() []string {
 	out := make([]string, len(Rules))
