@@ -39,6 +39,8 @@ type Store interface {
 	SocialStore
 	ReportStore
 	AnomalyStore
+	StatementStore
+	SupporterStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

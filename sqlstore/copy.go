@@ -31,6 +31,7 @@ var copyTables = []string{
 	"playlists", "playlist_items",
 	"reports",
 	"anomaly_flags", "anomaly_flag_listens", "anomaly_runs",
+	"statements", "statement_lines", "statement_conflicts", "supporters", "told_subscriptions",
 }
 
 // TableCopy is what Copy did with one table.
