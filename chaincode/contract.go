@@ -155,7 +155,10 @@ func (s *session) checkExt(extID, verb string) (Tx, error) {
 }
 
 // Payout records amount leaving to the outside world from an account of
-// node (a listener's refund, an artist's or the operator's withdrawal). Like
+// node (a listener's refund, an artist's or the operator's withdrawal), or
+// from the account of an artist of another node whose earnings node's
+// listeners paid: the paying node keeps that money and pays it out to the
+// artist (its home node only records the statements). Like
 // Deposit it is idempotent by extID (the same namespace): a repeated extID
 // fails with a KindConflict error wrapping ErrAlreadyCredited and returns the
 // first transaction.
@@ -169,7 +172,7 @@ func (Contract) Payout(st State, node, account, extID string, amount Micro) (Tx,
 	default:
 		return Tx{}, errorf(op, KindInvalid, "only listener, artist and operator accounts are paid out, not "+strconv.Quote(account))
 	}
-	if accountNode(account) != node {
+	if accountNode(account) != node && AccountKind(account) != KindArtist {
 		return Tx{}, errorf(op, KindInvalid, account+" is not an account of "+node)
 	}
 	if amount <= 0 {

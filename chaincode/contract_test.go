@@ -153,6 +153,10 @@ func TestPayout(t *testing.T) {
 		wantKind(t, err, KindInvalid)
 		_, err = c.Payout(w.st, na, PoolAccount(na, "2025-01"), "bank:a:4", 1)
 		wantKind(t, err, KindInvalid)
+		// An artist of another node is paid out by the node whose
+		// listeners paid them, from what they earned there.
+		_, err = c.Payout(w.st, na, ArtistAccount(nb, "7"), "bank:a:5", 1)
+		wantKind(t, err, KindInsufficient)
 	})
 	conserved(t, w.st)
 	w.audit()

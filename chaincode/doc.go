@@ -29,7 +29,8 @@
 //	operator:<node>          the node operator's $1s
 //	pool:<node>/<month>      the month's $9s, until settlement
 //	held:<node>/<id>         a listener's $9s from months without listening
-//	artist:<node>/<id>       an artist's earnings (artists of any node)
+//	artist:<node>/<id>       an artist's earnings (artists of any node); those of
+//	                         another node are paid out by the node whose listeners paid them
 //
 // Deposits are credited once: each carries the id of the outside payment
 // (for USDP "usdp:<transaction hash>:<log index>"), and a second deposit

@@ -48,6 +48,11 @@ type Service struct {
 	// MediaClient fetches remote tracks' streaming files for the cache of
 	// remote media (a larger body limit than Client's); default Client.
 	MediaClient *safehttp.Client
+	// Ledger is the node's ledger and LedgerNode its name there (the host
+	// of its URL at first start): settlement statements are read from it
+	// and payouts of other nodes' artists recorded on it.
+	Ledger     nineten.Ledger
+	LedgerNode string
 	// RetryBase is the wait before a failed delivery's first retry
 	// (default a minute), doubling after each failure.
 	RetryBase time.Duration

@@ -129,6 +129,8 @@ func (f *Service) inbox(w http.ResponseWriter, r *http.Request) {
 		switch nineten.ErrorKind(err) {
 		case nineten.KindInvalid, nineten.KindUnsupported, nineten.KindNotFound, nineten.KindPermission:
 			problem(w, r, http.StatusUnprocessableEntity, nineten.ErrorMessage(err))
+		case nineten.KindConflict:
+			problem(w, r, http.StatusConflict, nineten.ErrorMessage(err))
 		default:
 			f.fail(w, r, err)
 		}
@@ -221,6 +223,9 @@ func act0(body []byte) activity {
 func (f *Service) receive(ctx context.Context, act *activity, body []byte) error {
 	const op = "federation.receive"
 	if handled, err := f.receivePlaylist(ctx, act, body); handled {
+		return err
+	}
+	if handled, err := f.receiveStatement(ctx, act, body); handled {
 		return err
 	}
 	obj := parseRef(act.Object)
