@@ -126,4 +126,4 @@ func (f *Service) Handler() http.Handler {
 }
 
 // Paths lists the path prefixes Handler serves, for the server to route.
-var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/playlists/", "/inbox"}
+var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/actor/", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/playlists/", "/inbox"}

@@ -44,6 +44,10 @@ type Service struct {
 	// reads the month's totals: the fake-stream detector looks at every
 	// day not yet looked at, so that flagged listens are held out first.
 	BeforeTotals func(ctx context.Context, period nineten.Period) error
+	// Settled is told of each month settled (again, too: settling is
+	// idempotent), so that the node sends the statements of artists of
+	// other nodes; its error is logged, the settlement stands.
+	Settled func(ctx context.Context, period nineten.Period) error
 }
 
 func (s *Service) now() time.Time {
@@ -150,6 +154,11 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 	}
 	if !dryRun {
 		s.done(ctx, period)
+	}
+	if !dryRun && s.Settled != nil {
+		if err := s.Settled(ctx, period); err != nil {
+			s.log().WarnContext(ctx, "the month is settled, but telling others failed; it is tried again at the next tick", "period", period, "err", err)
+		}
 	}
 	return res, nil
 }

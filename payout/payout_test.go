@@ -1,8 +1,10 @@
 package payout_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -132,6 +134,13 @@ func TestAMonthFromDepositToArtists(t *testing.T) {
 	w.listen(ann, threeSong, 20) // under 30 s: not eligible
 	w.listen(cat, threeSong, 240)
 
+	// The node is told of each month settled (the statements to other
+	// nodes go out then); a failure to tell leaves the settlement standing.
+	var settled []nineten.Period
+	w.pay.Settled = func(_ context.Context, p nineten.Period) error {
+		settled = append(settled, p)
+		return errors.New("the other node is down")
+	}
 	if _, err := w.pay.Settle(ctx, "2025-06", false, nil); nineten.ErrorKind(err) != nineten.KindConflict {
 		t.Fatalf("settling June in June: %v, want a conflict", err)
 	}
@@ -147,6 +156,9 @@ func TestAMonthFromDepositToArtists(t *testing.T) {
 	w.clock.Add(time.Date(2025, 7, 20, 1, 0, 0, 0, time.UTC).Sub(w.clock.Now()))
 	if err := w.pay.Tick(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if len(settled) != 1 || settled[0] != "2025-06" {
+		t.Errorf("told of settled months %v, want June once (not the refused try, nor the preview)", settled)
 	}
 	// 300 s and 150 s of ann's 450: $6 and $3 exactly.
 	if got := w.balance(nineten.AccountArtist, node+"/"+fmt.Sprint(one.ID)); got != 6_000_000 {

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +70,9 @@ type artistEarningsJSON struct {
 	Name     string              `json:"name"`
 	Balance  nineten.Micro       `json:"balance"` // earned and not paid out yet
 	Months   []monthEarningsJSON `json:"months"`  // newest first
+	// Remote is what the listeners of other nodes paid, per node, as
+	// their statements say: that node holds the money and pays it out.
+	Remote []remoteEarningsJSON `json:"remote"`
 }
 
 type monthEarningsJSON struct {
@@ -171,12 +173,16 @@ func (s *Server) earnings(w http.ResponseWriter, r *http.Request) error {
 	out := earningsJSON{Items: []artistEarningsJSON{}}
 	byAccount := map[string]*artistEarningsJSON{}
 	for _, a := range artists {
-		ref := s.Subscriptions.Node + "/" + strconv.FormatInt(int64(a.ID), 10)
+		ref := s.artistRef(a.ID)
 		bal, err := s.Subscriptions.Ledger.Balance(r.Context(), nineten.AccountArtist, ref)
 		if err != nil {
 			return err
 		}
-		out.Items = append(out.Items, artistEarningsJSON{ArtistID: a.ID, Name: a.Name, Balance: bal, Months: []monthEarningsJSON{}})
+		remote, err := s.remoteEarnings(r, ref)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, artistEarningsJSON{ArtistID: a.ID, Name: a.Name, Balance: bal, Months: []monthEarningsJSON{}, Remote: remote})
 		byAccount["artist:"+ref] = &out.Items[len(out.Items)-1]
 	}
 	if len(artists) > 0 {

@@ -49,6 +49,9 @@ type Server struct {
 	// Social is likes, boosts, comments, shared listens and follow
 	// requests.
 	Social nineten.Social
+	// Statements sends settlement statements to other nodes and records
+	// payouts of their artists.
+	Statements nineten.Statements
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy).
 	SecureCookies  bool

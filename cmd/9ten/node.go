@@ -187,6 +187,11 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 			log.Info("closed accounts finished: their listening was settled", "period", p, "accounts", k)
 		}
 	}
+	n.fed.Ledger = n.ledger
+	n.payouts.Settled = func(ctx context.Context, period nineten.Period) error {
+		_, err := n.fed.SendStatements(ctx, period)
+		return err
+	}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
 	n.listens.Verified = n.fed.ListenVerified
 	if o.PublicURL != "" {
@@ -200,7 +205,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.server = &server.Server{
 		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Anomalies: n.anomaly, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
-		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed,
+		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed, Statements: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
 		MediaRedirect: o.MediaRedirect, RemoteMediaCache: o.CacheRemoteMedia,
 	}
@@ -315,7 +320,7 @@ const ledgerNodeSetting = "ledger_node"
 
 // setLedgerNode names the node on the ledger.
 func (n *node) setLedgerNode(host string) {
-	n.ledger.Node, n.subs.Node, n.payouts.Node, n.reports.Node, n.accounts.Node = host, host, host, host, host
+	n.ledger.Node, n.subs.Node, n.payouts.Node, n.reports.Node, n.accounts.Node, n.fed.LedgerNode = host, host, host, host, host, host
 }
 
 // payoutLoop runs the money calendar: at start, then every hour, whatever

@@ -1,0 +1,178 @@
+package e2e_test
+
+import (
+	"crypto/ed25519"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	nineten "nineten.dev"
+	"nineten.dev/ledger/embedded"
+	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/nodetest"
+)
+
+// freeAddr is a loopback address to start a node on, so that it comes back
+// at the same place after a restart.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// settleFor settles a month long past on a stopped node's ledger, with the
+// node's own key, as its money calendar would have: one fan's $9 split by
+// seconds heard among artists ("<node>/<id>", of any node). The node is
+// started again.
+func settleFor(t *testing.T, n *nodetest.Node, period nineten.Period, seconds map[string]int64) {
+	t.Helper()
+	ctx := t.Context()
+	n.Stop()
+	seed, err := os.ReadFile(filepath.Join(n.Data, "ledger.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, filepath.Join(n.Data, "9ten.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := db.Setting(ctx, "ledger_node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ed25519.NewKeyFromSeed(seed)}, Node: name}
+	var totals []nineten.ListeningTotal
+	for a, s := range seconds {
+		totals = append(totals, nineten.ListeningTotal{Listener: "fan", Artist: a, Listens: 2, SecondsHeard: s})
+	}
+	steps := []func() error{
+		func() error { _, err := l.Deposit(ctx, "fan", "sim:e2e-statements", 10_000_000); return err },
+		func() error { _, err := l.Subscribe(ctx, "fan", period); return err },
+		func() error { _, err := l.OpenMonth(ctx, period); return err },
+		func() error { _, err := l.Settle(ctx, period, totals); return err },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	n.Restart()
+}
+
+type statementsJSON struct {
+	Items []struct {
+		ID, Status, Reason, Peer string
+		Total                    nineten.Micro
+		Lines                    []struct {
+			Artist  string
+			Amount  nineten.Micro
+			PaidRef string `json:"paid_ref"`
+			Wallet  string
+		}
+	}
+}
+
+type remoteEarnings struct {
+	Items []struct {
+		ArtistID int64 `json:"artist_id"`
+		Remote   []struct {
+			Node                  string
+			Earned, Paid, Pending nineten.Micro
+			Months                []struct {
+				Period  string
+				Amount  nineten.Micro
+				PaidRef string `json:"paid_ref"`
+			}
+		}
+	}
+}
+
+// A month settled on node A pays an artist of node B: A's node actor sends
+// B's one signed statement, B shows the artist what A's listeners paid
+// (pending), acknowledges it, and A's admins see it reconciled; sending
+// again changes nothing; A records the payout and B shows it paid.
+func TestSettlementStatementsBetweenNodes(t *testing.T) {
+	fast := []string{"--dev-federation", "--delivery-retry-base", "1s"}
+	a := nodetest.Start(t, append(fast, "--addr", freeAddr(t))...)
+	b := nodetest.Start(t, fast...)
+	hostA, hostB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+	artist, artistID := signupArtist(t, b.URL, "remy", "Remy Far")
+	_, localID := signupArtist(t, a.URL, "lola", "Lola Near")
+
+	// A's fan heard Remy (on B) 600 s and Lola (on A) 300 s: $6 and $3.
+	remy := hostB + "/" + strconv.FormatInt(artistID, 10)
+	settleFor(t, a, "2024-01", map[string]int64{remy: 600, hostA + "/" + strconv.FormatInt(localID, 10): 300})
+	adminA := newClient(t, a.URL)
+	adminA.must(adminA.json("POST", "/api/v1/auth/login", map[string]string{"username": a.AdminUser, "password": a.AdminPassword}), 200, nil)
+	var sent statementsJSON
+	adminA.must(adminA.json("POST", "/api/v1/admin/statements", map[string]string{"period": "2024-01"}), 200, &sent)
+	if len(sent.Items) != 1 || sent.Items[0].Total != 6_000_000 || sent.Items[0].Peer != b.URL+"/actor" {
+		t.Fatalf("A sent %+v; want one statement of $6 to B's node actor", sent)
+	}
+
+	fromA := func() (earned, paid, pending nineten.Micro, months int) {
+		var e remoteEarnings
+		artist.must(artist.json("GET", "/api/v1/me/earnings", nil), 200, &e)
+		for _, it := range e.Items {
+			for _, r := range it.Remote {
+				if it.ArtistID == artistID && r.Node == hostA {
+					return r.Earned, r.Paid, r.Pending, len(r.Months)
+				}
+			}
+		}
+		return 0, 0, 0, 0
+	}
+	eventually(t, 30*time.Second, "B showing Remy what A's listeners paid", func() bool {
+		earned, paid, pending, months := fromA()
+		return earned == 6_000_000 && paid == 0 && pending == 6_000_000 && months == 1
+	})
+	statusOnA := func() string {
+		var list statementsJSON
+		adminA.must(adminA.json("GET", "/api/v1/admin/statements?direction=sent", nil), 200, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("A's sent statements: %+v", list)
+		}
+		return list.Items[0].Status
+	}
+	eventually(t, 30*time.Second, "B acknowledging the statement", func() bool { return statusOnA() == "acknowledged" })
+	adminB := newClient(t, b.URL)
+	adminB.must(adminB.json("POST", "/api/v1/auth/login", map[string]string{"username": b.AdminUser, "password": b.AdminPassword}), 200, nil)
+	var got statementsJSON
+	adminB.must(adminB.json("GET", "/api/v1/admin/statements?direction=received", nil), 200, &got)
+	if len(got.Items) != 1 || got.Items[0].Status != "recorded" || got.Items[0].Total != 6_000_000 || got.Items[0].Peer != a.URL+"/actor" {
+		t.Fatalf("B's received statements: %+v", got)
+	}
+
+	// Sending the month again sends nothing new, and B still shows it once.
+	adminA.must(adminA.json("POST", "/api/v1/admin/statements", map[string]string{"period": "2024-01"}), 200, &sent)
+	if len(sent.Items) != 1 || sent.Items[0].Status != "acknowledged" {
+		t.Errorf("sending again: %+v", sent)
+	}
+	if earned, _, _, months := fromA(); earned != 6_000_000 || months != 1 {
+		t.Errorf("after sending again, Remy has %d from A in %d months", earned, months)
+	}
+	// Only an artist of another node is paid out this way.
+	r := adminA.json("POST", "/api/v1/admin/statements/payouts", map[string]string{"artist": hostA + "/" + strconv.FormatInt(localID, 10), "ext_id": "usdp:0x1:0"})
+	if r.StatusCode != 422 && r.StatusCode != 400 {
+		t.Errorf("paying a local artist as remote: %d %s", r.StatusCode, r.Body)
+	}
+
+	// A pays Remy out and records it: B shows it paid.
+	adminA.must(adminA.json("POST", "/api/v1/admin/statements/payouts", map[string]string{"artist": remy, "ext_id": "usdp:0xfeed:3"}), 201, nil)
+	eventually(t, 30*time.Second, "B showing Remy's earnings from A paid", func() bool {
+		earned, paid, pending, _ := fromA()
+		return earned == 6_000_000 && paid == 6_000_000 && pending == 0
+	})
+	if s := statusOnA(); s != "acknowledged" {
+		t.Errorf("after the payout A's statement is %s", s)
+	}
+}
