@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	nineten "nineten.dev"
 	"nineten.dev/seal"
@@ -132,6 +135,104 @@ func TestListeningReportsThroughTheBinary(t *testing.T) {
 	if out = run(true, "ledger", "verify", "--data", node.Data); !strings.Contains(out, "ledger OK") {
 		t.Fatalf("ledger verify:\n%s", out)
 	}
+
+	// Admins see the month's reports; others may not.
+	node.Restart()
+	admin := newClient(t, node.URL)
+	admin.must(admin.json("POST", "/api/v1/auth/login", map[string]string{"username": node.AdminUser, "password": node.AdminPassword}), 200, nil)
+	var status struct {
+		Month   string
+		Signer  string
+		Dailies []struct {
+			Day                string
+			Version            int
+			Anchored           bool
+			Listens, Listeners int64
+			Suppressed         int
+		}
+		Monthly *struct {
+			Version  int
+			Anchored bool
+			Listens  int64
+		}
+	}
+	admin.must(admin.json("GET", "/api/v1/admin/reports?month=2025-06", nil), 200, &status)
+	if len(status.Dailies) != 30 || status.Monthly == nil || !status.Monthly.Anchored || status.Monthly.Listens != 6 || status.Signer != actorSigner(t, node.URL) {
+		t.Fatalf("report status: %+v", status)
+	}
+	d4 := status.Dailies[3]
+	if d4.Day != "2025-06-04" || !d4.Anchored || d4.Version != 1 || d4.Listens != 4 || d4.Listeners != 3 || d4.Suppressed != 0 {
+		t.Fatalf("June 4th: %+v", d4)
+	}
+	if d10 := status.Dailies[9]; d10.Listens != 1 || d10.Suppressed != 3 {
+		t.Fatalf("June 10th, one listener under k = 2: %+v", d10)
+	}
+	var checked struct {
+		OK       bool
+		Findings []struct{ Check, Problem string }
+	}
+	admin.must(admin.json("POST", "/api/v1/admin/reports/monthly", map[string]string{"month": "2025-06"}), 200, &checked)
+	if !checked.OK || len(checked.Findings) != 0 {
+		t.Fatalf("checking June: %+v", checked)
+	}
+	if r := admin.json("POST", "/api/v1/admin/reports/daily", map[string]string{"date": "2999-01-01"}); r.StatusCode != 409 {
+		t.Fatalf("a day not over: %d %s", r.StatusCode, r.Body)
+	}
+	listener := newClient(t, node.URL)
+	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "nosy", "password": "password-nosy"}), 201, nil)
+	if r := listener.json("GET", "/api/v1/admin/reports", nil); r.StatusCode != 403 {
+		t.Fatalf("a listener reading the reports: %d", r.StatusCode)
+	}
+
+	// The admin page's Reports tab, in a browser.
+	ctx := browser(t)
+	step, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var days, month string
+	err = chromedp.Run(step,
+		chromedp.Navigate(node.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=login-username]`),
+		chromedp.SendKeys(`[data-testid=login-username]`, node.AdminUser),
+		chromedp.SendKeys(`[data-testid=login-password]`, node.AdminPassword),
+		chromedp.Click(`[data-testid=login-submit]`),
+		chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`history.pushState(null, '', '/app/admin'); dispatchEvent(new PopStateEvent('popstate'))`, nil),
+		chromedp.Click(`//button[normalize-space()="Reports"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`[data-testid=admin-reports] input[type=month]`),
+		chromedp.SetValue(`[data-testid=admin-reports] input[type=month]`, "2025-06"),
+		chromedp.Evaluate(`document.querySelector('[data-testid=admin-reports] input[type=month]').dispatchEvent(new Event('change', {bubbles: true}))`, nil),
+		chromedp.Poll(`(document.querySelector('[data-testid=daily-reports]')?.innerText || '').includes('2025-06-04')`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(`[data-testid=daily-reports]`, &days),
+		chromedp.Click(`[data-testid=monthly-report] button`),
+		chromedp.WaitVisible(`[data-testid=monthly-checks]`),
+		chromedp.Text(`[data-testid=monthly-report]`, &month),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(days, "anchored v1") || strings.Count(days, "2025-06-") != 30 {
+		t.Fatalf("the daily reports shown:\n%s", days)
+	}
+	if !strings.Contains(month, "Every check passed") || !strings.Contains(month, "6 listens by 3 listeners") {
+		t.Fatalf("the month shown:\n%s", month)
+	}
+}
+
+// actorSigner is the report signer a node publishes in its actor.
+func actorSigner(t *testing.T, base string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", base+"/actor", nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var actor struct{ ReportSigner string }
+	if err := json.NewDecoder(resp.Body).Decode(&actor); err != nil {
+		t.Fatal(err)
+	}
+	return actor.ReportSigner
 }
 
 // listeningInJune stores a track and six verified listens by three

@@ -200,6 +200,11 @@ func (s *Service) MakeDaily(ctx context.Context, day string, progress func(n int
 // is anchored as the next version — refused once the month is settled.
 func (s *Service) Daily(ctx context.Context, day string, progress func(n int)) (*nineten.StoredReport, error) {
 	const op = "report.Daily"
+	if start, err := ParseDay(day); err != nil {
+		return nil, nineten.E(op, err)
+	} else if s.now().Before(start.AddDate(0, 0, 1)) {
+		return nil, nineten.E(op, nineten.KindConflict, "the day "+day+" is not over yet (days are UTC): its report is made after midnight")
+	}
 	d, err := s.MakeDaily(ctx, day, progress)
 	if err != nil {
 		return nil, err

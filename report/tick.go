@@ -57,3 +57,25 @@ func (s *Service) Tick(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Status lists month's daily reports as stored (without their files) and
+// its monthly report, nil when there is none yet.
+func (s *Service) Status(ctx context.Context, month nineten.Period) ([]nineten.StoredReport, *nineten.StoredReport, error) {
+	const op = "report.Status"
+	days, err := Days(month)
+	if err != nil {
+		return nil, nil, nineten.E(op, err)
+	}
+	dailies, err := s.Store.Reports(ctx, nineten.ReportDaily, days[0], days[len(days)-1])
+	if err != nil {
+		return nil, nil, nineten.E(op, err)
+	}
+	monthly, err := s.Store.Reports(ctx, nineten.ReportMonthly, string(month), string(month))
+	if err != nil {
+		return nil, nil, nineten.E(op, err)
+	}
+	if len(monthly) == 0 {
+		return dailies, nil, nil
+	}
+	return dailies, &monthly[0], nil
+}

@@ -116,6 +116,9 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 		{Method: "POST", Path: "/api/v1/admin/domain-blocks", Summary: "Block a server and purge what came from it", Tag: "admin", Auth: "admin", Body: domainBlockInput{}, Status: 201, Resp: domainBlockJSON{}, handle: s.blockDomain},
 		{Method: "DELETE", Path: "/api/v1/admin/domain-blocks/{host}", Summary: "Unblock a server", Tag: "admin", Auth: "admin", Status: 204, handle: s.unblockDomain},
 		{Method: "GET", Path: "/api/v1/admin/unavailable-hosts", Summary: "Servers the node gave up delivering to (failing for a week); tried again when they answer", Tag: "admin", Auth: "admin", Status: 200, Resp: unavailableHostList{}, handle: s.unavailableHosts},
+		{Method: "GET", Path: "/api/v1/admin/reports", Summary: "A month's listening reports: each day's and the month's, generated, anchored, groups suppressed", Tag: "admin", Auth: "admin", Query: []string{"month"}, Status: 200, Resp: reportsJSON{}, handle: s.adminReports},
+		{Method: "POST", Path: "/api/v1/admin/reports/daily", Summary: "Make a day's listening report again (a new version only if its listening changed)", Tag: "admin", Auth: "admin", Body: dailyInput{}, Status: 200, Resp: reportJSON{}, handle: s.adminDailyReport},
+		{Method: "POST", Path: "/api/v1/admin/reports/monthly", Summary: "Compile a month's listening report from its dailies and run its checks", Tag: "admin", Auth: "admin", Body: monthlyInput{}, Status: 200, Resp: monthlyCheckJSON{}, handle: s.adminMonthlyReport},
 		{Method: "GET", Path: "/api/v1/admin/jobs", Summary: "Queued and running background jobs", Tag: "admin", Auth: "admin", Status: 200, Resp: jobList{}, handle: s.adminJobs},
 	}
 	routes = append(routes, s.socialRoutes()...)

@@ -21,6 +21,7 @@ import (
 	"nineten.dev/listen"
 	"nineten.dev/payout"
 	"nineten.dev/playlist"
+	"nineten.dev/report"
 	"nineten.dev/subscription"
 )
 
@@ -35,6 +36,8 @@ type Server struct {
 	Payouts       *payout.Service
 	// Anomalies runs fake-stream detection and the review of its flags.
 	Anomalies *anomaly.Service
+	// Reports are the node's listening reports (admins see their status).
+	Reports   *report.Service
 	Playlists *playlist.Service // listeners' own playlists
 	Store     nineten.Store
 	Blobs     nineten.BlobStore

@@ -1,5 +1,6 @@
 // Administration: users (disable, change role), all tracks including
-// hidden and unfinished ones (hide, delete), and the job queue.
+// hidden and unfinished ones (hide, delete), the job queue and the
+// listening reports.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
@@ -7,12 +8,14 @@ import { useFetch, useInterval, usePaged, useTitle } from '../hooks.js';
 import { Empty, ErrorBox, Guard, Loading, Status, StatusBadge } from '../components.js';
 import { formatDate } from '../format.js';
 import { useSession } from '../session.js';
+import { Reports } from './reports.js';
 
 const JOBS_REFRESH_MS = 3000;
 const tabs = [
   ['users', 'Users'],
   ['tracks', 'Tracks'],
   ['jobs', 'Jobs'],
+  ['reports', 'Reports'],
 ];
 
 export function Admin() {
@@ -29,6 +32,7 @@ export function Admin() {
       ${tab === 'users' && html`<${Users} />`}
       ${tab === 'tracks' && html`<${Tracks} />`}
       ${tab === 'jobs' && html`<${Jobs} />`}
+      ${tab === 'reports' && html`<${Reports} />`}
     </${Guard}>
   </div>`;
 }
