@@ -84,14 +84,15 @@ func (s *store) Reports(ctx context.Context, kind nineten.ReportKind, from, to s
 
 // DailyListening is the one query daily reports read listening from: the
 // same listens as ListeningTotals (verified, of logged-in listeners, at
-// least minHeardMS), grouped per listener and track so that a report can
-// aggregate them per track, per artist and per listener × artist.
+// least minHeardMS, not held by a fake-stream flag), grouped per listener
+// and track so that a report can aggregate them per track, per artist and
+// per listener × artist.
 func (s *store) DailyListening(ctx context.Context, from, to time.Time, minHeardMS int64, fn func(nineten.DayListening) error) error {
 	const op = "sqlstore.DailyListening"
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT l.user_id, l.track_id, t.artist_id, COUNT(*), SUM(l.heard_ms) FROM listens l
 		JOIN tracks t ON t.id = l.track_id
-		WHERE l.status = 'verified' AND l.user_id IS NOT NULL
+		WHERE l.status = 'verified' AND l.user_id IS NOT NULL AND l.held = 0
 			AND l.started_at >= ? AND l.started_at < ? AND l.heard_ms >= ?
 		GROUP BY l.user_id, l.track_id, t.artist_id
 		ORDER BY l.user_id, l.track_id`, ms(from), ms(to), minHeardMS)

@@ -7,8 +7,9 @@ import (
 	"nineten.dev"
 )
 
-// listenAt stores one listen of u (anonymous when nil) to tr.
-func (e *env) listenAt(u *nineten.User, tr *nineten.Track, start time.Time, heard int64, status nineten.ListenStatus) {
+// listenAt stores one listen of u (anonymous when nil) to tr and returns
+// its id.
+func (e *env) listenAt(u *nineten.User, tr *nineten.Track, start time.Time, heard int64, status nineten.ListenStatus) nineten.ID {
 	e.Helper()
 	id := fmt.Sprintf("r%d-%d", tr.ID, start.UnixNano()+heard)
 	var uid nineten.ID
@@ -26,6 +27,9 @@ func (e *env) listenAt(u *nineten.User, tr *nineten.Track, start time.Time, hear
 		l.Reason = "test"
 	}
 	e.ok(e.s.SaveListen(e.ctx, l))
+	got, err := e.s.ListenBySession(e.ctx, id)
+	e.ok(err)
+	return got.ID
 }
 
 var reportTests = []test{
@@ -48,6 +52,10 @@ var reportTests = []test{
 		e.listenAt(ann, t1, day.Add(24*time.Hour), 90_000, nineten.ListenVerified)      // the day after
 		e.listenAt(nil, t1, day.Add(time.Hour), 90_000, nineten.ListenVerified)         // anonymous
 		e.listenAt(bob, t2, day.Add(24*time.Hour-time.Millisecond), 60_000, nineten.ListenVerified)
+		// Held by a fake-stream flag: out until an admin clears it.
+		held := e.listenAt(bob, t1, day.Add(5*time.Hour), 60_000, nineten.ListenVerified)
+		_, err := e.s.SaveAnomalyFlags(e.ctx, []nineten.AnomalyFlag{{Rule: "test", Subject: "listener:bob", Day: day, Score: 90, Summary: "test", ListenIDs: []nineten.ID{held}, CreatedAt: day}})
+		e.ok(err)
 
 		var got []nineten.DayListening
 		e.ok(e.s.DailyListening(e.ctx, day, day.Add(24*time.Hour), 30_000, func(d nineten.DayListening) error {
