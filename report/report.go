@@ -14,6 +14,16 @@
 // node, its cluster peers and the configured auditors. No listener id, IP
 // address, user agent or time of a listen is in either: listeners are
 // HMAC pseudonyms under a key of the month.
+//
+// The node makes reports with Service.Daily and Service.Monthly (which
+// returns the month's Checked findings; Service.Check runs them again),
+// settles from Service.SettlementTotals and exports with Service.Export.
+// Anyone holding a report file reads it with Parse, checks it with
+// File.Verify (against the signer ParseSigner reads from a node actor's
+// reportSigner) and, as a recipient, decrypts it with Open and
+// DecodeDaily or DecodeMonthly; a peer reviewing a month runs CheckMonth
+// on the decrypted monthly report and its dailies, and anyone checks an
+// audit bundle with VerifyBundle.
 package report
 
 import (
