@@ -127,7 +127,7 @@ func TestFediverseCanFindAndReadTheNode(t *testing.T) {
 	}
 	var ctx map[string]any
 	anon.must(anon.do("GET", "/ns/9ten.jsonld", nil, nil), 200, &ctx)
-	if terms, _ := ctx["@context"].(map[string]any); terms["StreamActivity"] == nil || terms["SubscriptionActivity"] == nil {
+	if terms, _ := ctx["@context"].(map[string]any); terms["StreamActivity"] == nil || terms["Subscription"] == nil {
 		t.Errorf("context document: %v", ctx)
 	}
 	if r := anon.do("POST", "/artists/fedi-verse/inbox", strings.NewReader(`{}`), http.Header{"Content-Type": {"application/activity+json"}}); r.StatusCode != 401 {

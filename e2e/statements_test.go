@@ -176,3 +176,55 @@ func TestSettlementStatementsBetweenNodes(t *testing.T) {
 		t.Errorf("after the payout A's statement is %s", s)
 	}
 }
+
+// A listener of A who follows an artist of B subscribes: B's artist page
+// counts them among the supporters from A; cancelling takes it back.
+func TestSubscriptionReachesTheArtistsNode(t *testing.T) {
+	fast := []string{"--dev-federation", "--delivery-retry-base", "1s"}
+	a := nodetest.Start(t, append(fast, "--simulated-payments")...)
+	b := nodetest.Start(t, fast...)
+	hostA, hostB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+	artist, artistID := signupArtist(t, b.URL, "sia", "Sia Far")
+	fan := newClient(t, a.URL)
+	fan.must(fan.json("POST", "/api/v1/auth/signup", map[string]string{"username": "subfan", "password": "password-subfan"}), 201, nil)
+	fan.must(fan.json("POST", "/api/v1/follows", map[string]string{"handle": "@sia-far@" + hostB}), 201, nil)
+	eventually(t, 30*time.Second, "B accepting the follow", func() bool {
+		var list struct{ Items []struct{ State string } }
+		fan.must(fan.json("GET", "/api/v1/follows", nil), 200, &list)
+		return len(list.Items) == 1 && list.Items[0].State == "accepted"
+	})
+
+	type supporters struct {
+		Count int
+		Nodes []struct {
+			Node  string
+			Count int
+		}
+		Items []struct {
+			Actor, Status string
+			Paid          string `json:"paid_through"`
+		}
+	}
+	page := func(c *client) supporters {
+		var s supporters
+		c.must(c.json("GET", "/api/v1/artists/"+strconv.FormatInt(artistID, 10)+"/supporters", nil), 200, &s)
+		return s
+	}
+	if s := page(artist); s.Count != 0 {
+		t.Fatalf("supporters before anyone subscribed: %+v", s)
+	}
+	fan.must(fan.json("POST", "/api/v1/me/deposits/simulated", map[string]int64{"amount": 10_000_000}), 201, nil)
+	fan.must(fan.json("PUT", "/api/v1/me/subscription", nil), 200, nil)
+	eventually(t, 30*time.Second, "B counting the fan among Sia's supporters", func() bool {
+		s := page(newClient(t, b.URL))
+		return s.Count == 1 && len(s.Nodes) == 1 && s.Nodes[0].Node == hostA && s.Nodes[0].Count == 1 && s.Items == nil
+	})
+	if s := page(artist); len(s.Items) != 1 || s.Items[0].Actor != a.URL+"/users/subfan" || s.Items[0].Status != "active" || s.Items[0].Paid != time.Now().UTC().Format("2006-01") {
+		t.Errorf("Sia's own view of her supporters: %+v", s)
+	}
+	fan.must(fan.json("DELETE", "/api/v1/me/subscription", nil), 200, nil)
+	eventually(t, 30*time.Second, "B hearing of the cancellation", func() bool {
+		s := page(artist)
+		return s.Count == 0 && len(s.Items) == 0
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	nineten "nineten.dev"
@@ -228,6 +229,9 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 	if handled, err := f.receiveStatement(ctx, act, body); handled {
 		return err
 	}
+	if handled, err := f.receiveSubscription(ctx, act, body); handled {
+		return err
+	}
 	obj := parseRef(act.Object)
 	switch act.Type {
 	case "Follow":
@@ -286,6 +290,11 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 		follow.State = nineten.FollowAccepted
 		if err := f.Store.SaveFollow(ctx, follow); err != nil {
 			return err
+		}
+		if id, ok := strings.CutPrefix(follow.Local, "user:"); ok {
+			// A subscriber now follows one more artist: they support them.
+			n, _ := strconv.ParseInt(id, 10, 64)
+			f.SubscriptionChanged(ctx, nineten.SubscriptionEvent{UserID: nineten.ID(n)})
 		}
 		return f.importPlaylists(ctx, follow.Remote)
 	case "Delete":

@@ -20,26 +20,28 @@ const (
 )
 
 // terms are the JSON-LD term definitions of our extensions. StreamActivity
-// (live audio) and SubscriptionActivity (paid subscriptions) are reserved
-// for the activities that come with those features.
+// (live audio) is reserved for the activity that comes with that feature;
+// Subscription is a listener's paid subscription (subscriptions.go).
 var terms = map[string]any{
-	"nineten":              ns,
-	"AudioTrack":           "nineten:AudioTrack",
-	"Album":                "nineten:Album",
-	"Playlist":             "nineten:Playlist",
-	"StreamActivity":       "nineten:StreamActivity",
-	"SubscriptionActivity": "nineten:SubscriptionActivity",
-	"actorKind":            "nineten:actorKind",
-	"artist":               map[string]any{"@id": "nineten:artist", "@type": "@id"},
-	"album":                map[string]any{"@id": "nineten:album", "@type": "@id"},
-	"trackNumber":          map[string]any{"@id": "nineten:trackNumber", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
-	"year":                 map[string]any{"@id": "nineten:year", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
-	"genre":                "nineten:genre",
-	"artistName":           "nineten:artistName",
-	"waveform":             map[string]any{"@id": "nineten:waveform", "@type": "@id"},
-	"reportRecipient":      "nineten:reportRecipient",
-	"reportSigner":         "nineten:reportSigner",
-	"cluster":              "nineten:cluster",
+	"nineten":         ns,
+	"AudioTrack":      "nineten:AudioTrack",
+	"Album":           "nineten:Album",
+	"Playlist":        "nineten:Playlist",
+	"StreamActivity":  "nineten:StreamActivity",
+	"Subscription":    "nineten:Subscription",
+	"status":          "nineten:status",
+	"paidThrough":     "nineten:paidThrough",
+	"actorKind":       "nineten:actorKind",
+	"artist":          map[string]any{"@id": "nineten:artist", "@type": "@id"},
+	"album":           map[string]any{"@id": "nineten:album", "@type": "@id"},
+	"trackNumber":     map[string]any{"@id": "nineten:trackNumber", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
+	"year":            map[string]any{"@id": "nineten:year", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
+	"genre":           "nineten:genre",
+	"artistName":      "nineten:artistName",
+	"waveform":        map[string]any{"@id": "nineten:waveform", "@type": "@id"},
+	"reportRecipient": "nineten:reportRecipient",
+	"reportSigner":    "nineten:reportSigner",
+	"cluster":         "nineten:cluster",
 	// Settlement statements between nodes (statements.go).
 	"SettlementStatement":       "nineten:SettlementStatement",
 	"period":                    "nineten:period",

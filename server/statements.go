@@ -252,6 +252,72 @@ func (s *Server) statementRoutes() []route {
 		{Method: "GET", Path: "/api/v1/admin/statements", Summary: "Settlement statements sent to and received from other nodes, with their status", Tag: "admin", Auth: "admin", Query: []string{"direction", "period", "status", "limit", "offset"}, Status: 200, Resp: statementList{}, handle: s.adminStatements},
 		{Method: "POST", Path: "/api/v1/admin/statements", Summary: "Send a settled month's statements to the artists' nodes (those sent already are not sent again)", Tag: "admin", Auth: "admin", Body: sendStatementsInput{}, Status: 200, Resp: statementList{}, handle: s.sendStatements},
 		{Method: "POST", Path: "/api/v1/admin/statements/payouts", Summary: "Record a payout made to an artist of another node (their whole balance here) and tell their node", Tag: "admin", Auth: "admin", Body: remotePayoutInput{}, Status: 201, Resp: moneyTxJSON{}, handle: s.remotePayout},
+		{Method: "GET", Path: "/api/v1/artists/{id}/supporters", Summary: "Listeners of other nodes who support the artist with their subscription: counts per node (the list for the artist and admins)", Tag: "catalog", Status: 200, Resp: supportersJSON{}, handle: s.artistSupporters},
 		{Method: "GET", Path: "/api/v1/admin/statements/conflicts", Summary: "Other versions of a received statement, refused and kept aside", Tag: "admin", Auth: "admin", Query: []string{"id"}, Status: 200, Resp: statementConflictList{}, handle: s.statementConflicts},
 	}
+}
+
+// supportersJSON is who on other nodes supports an artist with their
+// subscription: counted per node for everyone, listed for the artist's
+// owner and admins.
+type supportersJSON struct {
+	Count int                 `json:"count"` // active supporters
+	Nodes []supporterNodeJSON `json:"nodes"`
+	Items []supporterJSON     `json:"items,omitempty"`
+}
+
+type supporterNodeJSON struct {
+	Node  string `json:"node"`
+	Count int    `json:"count"`
+}
+
+type supporterJSON struct {
+	Actor  string                     `json:"actor"`
+	Node   string                     `json:"node"`
+	Status nineten.SubscriptionStatus `json:"status"`
+	Paid   nineten.Period             `json:"paid_through"`
+	Since  time.Time                  `json:"since"`
+}
+
+// artistSupporters lists an artist's supporters on other nodes.
+func (s *Server) artistSupporters(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.Store.ArtistByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	sps, err := s.Store.Supporters(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	viewer, err := s.viewer(r)
+	if err != nil {
+		return err
+	}
+	out := supportersJSON{Nodes: []supporterNodeJSON{}}
+	at := map[string]int{}
+	for _, sp := range sps {
+		if sp.Status != nineten.SubscriptionActive && sp.Status != nineten.SubscriptionGrace {
+			continue
+		}
+		out.Count++
+		i, ok := at[sp.Node]
+		if !ok {
+			i = len(out.Nodes)
+			at[sp.Node] = i
+			out.Nodes = append(out.Nodes, supporterNodeJSON{Node: sp.Node})
+		}
+		out.Nodes[i].Count++
+	}
+	if viewer != nil && (viewer.ID == a.OwnerID || viewer.Role == nineten.RoleAdmin) {
+		out.Items = []supporterJSON{}
+		for _, sp := range sps {
+			out.Items = append(out.Items, supporterJSON{Actor: sp.Actor, Node: sp.Node, Status: sp.Status, Paid: sp.Paid, Since: sp.Since})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

@@ -33,6 +33,16 @@ type Service struct {
 	// Simulated allows deposits of pretend money, for demos and tests. The
 	// UI labels them; a production node leaves this off.
 	Simulated bool
+	// Changed is told when a listener subscribes or cancels (renewals and
+	// expiries happen in the money calendar), so that the artists the
+	// listener supports on other nodes hear of it.
+	Changed func(ctx context.Context, ev nineten.SubscriptionEvent)
+}
+
+func (s *Service) changed(ctx context.Context, u *nineten.User, sub nineten.Subscription) {
+	if s.Changed != nil {
+		s.Changed(ctx, nineten.SubscriptionEvent{UserID: u.ID, Subscription: sub})
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -153,6 +163,7 @@ func (s *Service) Subscribe(ctx context.Context, u *nineten.User) (nineten.Subsc
 	if err != nil {
 		return sub, nineten.E("subscription.Subscribe", err)
 	}
+	s.changed(ctx, u, sub)
 	return sub, nil
 }
 
@@ -162,6 +173,7 @@ func (s *Service) Cancel(ctx context.Context, u *nineten.User) (nineten.Subscrip
 	if err != nil {
 		return sub, nineten.E("subscription.Cancel", err)
 	}
+	s.changed(ctx, u, sub)
 	return sub, nil
 }
 

@@ -188,6 +188,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		}
 	}
 	n.fed.Ledger = n.ledger
+	n.subs.Changed = n.fed.SubscriptionChanged
 	n.payouts.Settled = func(ctx context.Context, period nineten.Period) error {
 		_, err := n.fed.SendStatements(ctx, period)
 		return err
@@ -337,6 +338,10 @@ func (n *node) payoutLoop(ctx context.Context) {
 		}
 		if err := n.payouts.Tick(ctx); err != nil && ctx.Err() == nil {
 			n.log.Warn("running the payout calendar", "err", err)
+		}
+		// Renewals and expiries reach the artists listeners support.
+		if err := n.fed.SyncSubscriptions(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("telling other nodes of subscriptions", "err", err)
 		}
 		select {
 		case <-ctx.Done():
