@@ -85,7 +85,16 @@ type RuleCount struct {
 	Flags  int
 }
 
-// ListenHoldCount counts an artist's verified listens of a period by hold.
+// HoldQuery selects listens to count by hold: those started in
+// [From, To), of at least MinHeardMS, of one artist's tracks when ArtistID
+// is not zero.
+type HoldQuery struct {
+	From, To   time.Time
+	MinHeardMS int64
+	ArtistID   ID
+}
+
+// ListenHoldCount counts listens of one hold.
 type ListenHoldCount struct {
 	Hold    ListenHold
 	Listens int64
@@ -109,9 +118,9 @@ type AnomalyStore interface {
 	ReviewAnomalyFlags(ctx context.Context, ids []ID, status FlagStatus, by ID, at time.Time) (int, error)
 	// AnomalyRuleCounts counts flags per rule and status.
 	AnomalyRuleCounts(ctx context.Context) ([]RuleCount, error)
-	// ArtistListenHolds counts an artist's verified listens of logged-in
-	// listeners started in [from, to) by hold.
-	ArtistListenHolds(ctx context.Context, artistID ID, from, to time.Time) ([]ListenHoldCount, error)
+	// ListenHolds counts the verified listens of logged-in listeners that
+	// q selects by hold, in order of hold.
+	ListenHolds(ctx context.Context, q HoldQuery) ([]ListenHoldCount, error)
 	// DetectionRan records that detection ran over day at at and found
 	// flags; DetectionRunAt returns when it last ran over day (zero if never).
 	DetectionRan(ctx context.Context, day, at time.Time, flags int) error

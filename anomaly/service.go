@@ -98,20 +98,27 @@ func (s *Service) BeforeSettle(ctx context.Context, period nineten.Period) error
 	if err != nil {
 		return nineten.E(op, err)
 	}
-	now := s.now()
-	for day := start; day.Before(start.AddDate(0, 1, 0)) && !day.After(now); day = day.Add(24 * time.Hour) {
-		ran, err := s.Store.DetectionRunAt(ctx, day)
-		if err != nil {
+	for day := start; day.Before(start.AddDate(0, 1, 0)) && !day.After(s.now()); day = day.Add(24 * time.Hour) {
+		if err := s.EnsureDay(ctx, day); err != nil {
 			return nineten.E(op, err)
-		}
-		if !ran.IsZero() && !ran.Before(day.Add(24*time.Hour)) {
-			continue
-		}
-		if _, err := s.DetectDay(ctx, day); err != nil {
-			return err
 		}
 	}
 	return nil
+}
+
+// EnsureDay runs detection over the UTC day of day unless it ran since the
+// day ended: what a daily listening report calls first.
+func (s *Service) EnsureDay(ctx context.Context, day time.Time) error {
+	day = midnight(day)
+	ran, err := s.Store.DetectionRunAt(ctx, day)
+	if err != nil {
+		return err
+	}
+	if !ran.IsZero() && !ran.Before(day.Add(24*time.Hour)) {
+		return nil
+	}
+	_, err = s.DetectDay(ctx, day)
+	return err
 }
 
 // Tick queues the detection of yesterday (UTC) once the day is over, unless

@@ -57,6 +57,11 @@ type Daily struct {
 	Tracks     []Group `json:"tracks"`
 	Artists    []Group `json:"artists"`
 	Listening  []Line  `json:"listening"` // per listener × artist, by listener then artist
+	// Held and Excluded count the day's eligible listens that fake-stream
+	// flags keep out of everything above: awaiting review, and confirmed
+	// fake. A review changes them, and makes the report's next version.
+	Held     Group `json:"held"`
+	Excluded Group `json:"excluded"`
 }
 
 const dailyFormat = "9ten-daily/1"
@@ -184,8 +189,20 @@ func (s *Service) MakeDaily(ctx context.Context, day string, progress func(n int
 	if progress != nil {
 		progress(len(rows))
 	}
+	holds, err := s.Store.ListenHolds(ctx, nineten.HoldQuery{From: start, To: start.AddDate(0, 0, 1), MinHeardMS: nineten.MinEligibleListenMS})
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
 	p := s.pseudonymsOf(nineten.PeriodOf(start))
 	d := &Daily{Format: dailyFormat, Node: s.Node, Day: day, Pseudonyms: p.ID}
+	for _, h := range holds {
+		switch h.Hold {
+		case nineten.HoldReview:
+			d.Held = Group{Listens: h.Listens, HeardMS: h.HeardMS}
+		case nineten.HoldConfirmed:
+			d.Excluded = Group{Listens: h.Listens, HeardMS: h.HeardMS}
+		}
+	}
 	d.Tracks, d.Artists, d.Listening, d.Totals = aggregate(rows, p)
 	if d.Listening == nil {
 		d.Tracks, d.Artists, d.Listening = []Group{}, []Group{}, []Line{}
@@ -200,10 +217,17 @@ func (s *Service) MakeDaily(ctx context.Context, day string, progress func(n int
 // is anchored as the next version — refused once the month is settled.
 func (s *Service) Daily(ctx context.Context, day string, progress func(n int)) (*nineten.StoredReport, error) {
 	const op = "report.Daily"
-	if start, err := ParseDay(day); err != nil {
+	start, err := ParseDay(day)
+	if err != nil {
 		return nil, nineten.E(op, err)
-	} else if s.now().Before(start.AddDate(0, 0, 1)) {
+	}
+	if s.now().Before(start.AddDate(0, 0, 1)) {
 		return nil, nineten.E(op, nineten.KindConflict, "the day "+day+" is not over yet (days are UTC): its report is made after midnight")
+	}
+	if s.BeforeDaily != nil {
+		if err := s.BeforeDaily(ctx, start); err != nil {
+			return nil, nineten.E(op, "checking the day's listening for fake streams", err)
+		}
 	}
 	d, err := s.MakeDaily(ctx, day, progress)
 	if err != nil {

@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -155,6 +156,59 @@ func TestPseudonymsLinkDaysNotMonths(t *testing.T) {
 		}
 		if names[0] != names[1] || names[1] == names[2] {
 			t.Fatalf("pseudonyms %q: want June's two the same and July's another", names)
+		}
+	})
+}
+
+// A day's report first lets the fake-stream detector look at the day
+// (BeforeDaily), then leaves out the listens its flags hold and counts
+// them apart; once an admin clears the flag, the day's next version
+// counts them.
+func TestDailyLeavesOutHeldListens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := t.Context()
+		day := time.Date(2025, 6, 3, 0, 0, 0, 0, time.UTC)
+		w := newWorld(t, db, day.AddDate(0, 0, 1).Add(2*time.Hour))
+		_, at := w.artist("a", 1)
+		u1, u2 := w.user("u1"), w.user("u2")
+		w.listen(u1, at[0], day.Add(time.Hour), 40_000, nineten.ListenVerified)
+		w.listen(u1, at[0], day.Add(2*time.Hour), 50_000, nineten.ListenVerified)
+		w.listen(u2, at[0], day.Add(3*time.Hour), 60_000, nineten.ListenVerified)
+		var flagged []time.Time
+		w.reports.BeforeDaily = func(ctx context.Context, d time.Time) error {
+			flagged = append(flagged, d)
+			var ids []nineten.ID
+			err := db.DetectionListens(ctx, d, d.AddDate(0, 0, 1), func(l nineten.DetectionListen) error {
+				if l.UserID == u1.ID {
+					ids = append(ids, l.ListenID)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			_, err = db.SaveAnomalyFlags(ctx, []nineten.AnomalyFlag{{Rule: "test", Subject: "listener:u1", Day: d, Score: 90, Summary: "test", ListenIDs: ids}})
+			return err
+		}
+		r, err := w.reports.Daily(ctx, "2025-06-03", nil)
+		ok(t, err)
+		_, d := w.open(r)
+		if len(flagged) != 1 || !flagged[0].Equal(day) {
+			t.Fatalf("the detector was asked about %v, want the day", flagged)
+		}
+		if d.Totals.Listens != 1 || d.Totals.HeardMS != 60_000 || len(d.Listening) != 1 ||
+			d.Held != (report.Group{Listens: 2, HeardMS: 90_000}) || d.Excluded != (report.Group{}) {
+			t.Fatalf("the day with u1's listens held: totals %+v, lines %+v, held %+v, excluded %+v", d.Totals, d.Listening, d.Held, d.Excluded)
+		}
+		flags, err := db.AnomalyFlags(ctx, nineten.FlagQuery{})
+		ok(t, err)
+		_, err = db.ReviewAnomalyFlags(ctx, []nineten.ID{flags[0].ID}, nineten.FlagCleared, 0, w.clock.Now())
+		ok(t, err)
+		r, err = w.reports.Daily(ctx, "2025-06-03", nil)
+		ok(t, err)
+		_, d = w.open(r)
+		if r.Version != 2 || d.Totals.Listens != 3 || d.Held != (report.Group{}) {
+			t.Fatalf("the day once cleared: version %d, totals %+v, held %+v", r.Version, d.Totals, d.Held)
 		}
 	})
 }

@@ -60,6 +60,10 @@ type Service struct {
 	Audience func(ctx context.Context) ([]string, error)
 	K        int // groups with fewer distinct listeners are not published (default DefaultK)
 	Log      *slog.Logger
+	// BeforeDaily, when set, runs before a day's report reads its
+	// listening: the fake-stream detector looks at the day if it has not
+	// since the day ended, so that the report leaves out what it flags.
+	BeforeDaily func(ctx context.Context, day time.Time) error
 
 	// mu makes one report at a time in this process: the calendar and a
 	// settlement may ask for the same month at once, and two sealings of

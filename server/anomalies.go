@@ -256,7 +256,7 @@ func (s *Server) artistListening(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nineten.E(op, nineten.KindInvalid, "period must be a month like 2026-11", err)
 	}
-	holds, err := s.Store.ArtistListenHolds(r.Context(), id, start, start.AddDate(0, 1, 0))
+	holds, err := s.Store.ListenHolds(r.Context(), nineten.HoldQuery{ArtistID: id, From: start, To: start.AddDate(0, 1, 0)})
 	if err != nil {
 		return err
 	}

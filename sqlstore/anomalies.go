@@ -263,13 +263,20 @@ func (s *store) AnomalyRuleCounts(ctx context.Context) ([]nineten.RuleCount, err
 	return out, orNil(op, rows.Err())
 }
 
-func (s *store) ArtistListenHolds(ctx context.Context, artistID nineten.ID, from, to time.Time) ([]nineten.ListenHoldCount, error) {
-	const op = "sqlstore.ArtistListenHolds"
+func (s *store) ListenHolds(ctx context.Context, q nineten.HoldQuery) ([]nineten.ListenHoldCount, error) {
+	const op = "sqlstore.ListenHolds"
+	w := &where{}
+	w.add(`l.status = 'verified'`)
+	w.add(`l.user_id IS NOT NULL`)
+	w.add(`l.started_at >= ?`, ms(q.From))
+	w.add(`l.started_at < ?`, ms(q.To))
+	w.add(`l.heard_ms >= ?`, q.MinHeardMS)
+	if q.ArtistID != 0 {
+		w.add(`t.artist_id = ?`, q.ArtistID)
+	}
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT l.held, COUNT(*), SUM(l.heard_ms) FROM listens l JOIN tracks t ON t.id = l.track_id
-		WHERE t.artist_id = ? AND l.status = 'verified' AND l.user_id IS NOT NULL
-			AND l.started_at >= ? AND l.started_at < ?
-		GROUP BY l.held ORDER BY l.held`, artistID, ms(from), ms(to))
+		SELECT l.held, COUNT(*), SUM(l.heard_ms) FROM listens l JOIN tracks t ON t.id = l.track_id`+w.String()+`
+		GROUP BY l.held ORDER BY l.held`, w.args...)
 	if err != nil {
 		return nil, dbError(op, err, "")
 	}

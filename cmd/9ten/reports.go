@@ -72,6 +72,7 @@ func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) 
 	n.fed.Reports = federation.ReportKeys{Recipient: cipher.Recipient(), Signer: n.reports.Signer(), Cluster: o.Cluster}
 	n.payouts.Listening = n.reports.SettlementTotals
 	n.server.Reports = n.reports
+	n.reports.BeforeDaily = n.anomaly.EnsureDay
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 type anomalyFixture struct {
 	ann, bob *nineten.User
 	artist   *nineten.Artist
+	track    nineten.ID
 	month    time.Time
 	listens  []nineten.ID // ann's three, then bob's
 }
@@ -22,6 +23,7 @@ func (e *env) anomalyFixture() *anomalyFixture {
 	f := &anomalyFixture{ann: e.user("ann"), bob: e.user("bob"), month: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}
 	f.artist = e.artist(e.user("owner").ID, "One")
 	tr := e.track(nineten.Track{ArtistID: f.artist.ID, Title: "A", DurationMS: 200_000})
+	f.track = tr.ID
 	for i, u := range []*nineten.User{f.ann, f.ann, f.ann, f.bob} {
 		id := fmt.Sprintf("an%d", i)
 		start := f.month.Add(time.Duration(i+1) * time.Hour)
@@ -130,12 +132,28 @@ var anomalyTests = []test{
 		e.same("network confirmed", []nineten.ListenerArtistTotal{
 			{UserID: f.ann.ID, ArtistID: f.artist.ID, Listens: 1, HeardMS: 40_000}, all[1],
 		}, e.totals(f.month))
-		holds, err := e.s.ArtistListenHolds(e.ctx, f.artist.ID, f.month, f.month.AddDate(0, 1, 0))
+		holds, err := e.s.ListenHolds(e.ctx, nineten.HoldQuery{ArtistID: f.artist.ID, From: f.month, To: f.month.AddDate(0, 1, 0)})
 		e.ok(err)
 		e.same("the artist's listens by hold", []nineten.ListenHoldCount{
 			{Hold: nineten.HoldNone, Listens: 2, HeardMS: 80_000},
 			{Hold: nineten.HoldConfirmed, Listens: 2, HeardMS: 80_000},
 		}, holds)
+		holds, err = e.s.ListenHolds(e.ctx, nineten.HoldQuery{From: f.month, To: f.month.Add(2*time.Hour + time.Minute), MinHeardMS: 30_000})
+		e.ok(err)
+		e.same("the first two hours' listens by hold", []nineten.ListenHoldCount{
+			{Hold: nineten.HoldNone, Listens: 1, HeardMS: 40_000},
+			{Hold: nineten.HoldConfirmed, Listens: 1, HeardMS: 40_000},
+		}, holds)
+		// The daily report's listening leaves out what a flag holds.
+		var daily []nineten.DayListening
+		e.ok(e.s.DailyListening(e.ctx, f.month, f.month.AddDate(0, 0, 1), 30_000, func(d nineten.DayListening) error {
+			daily = append(daily, d)
+			return nil
+		}))
+		e.same("the day's listening with the network flag confirmed", []nineten.DayListening{
+			{UserID: f.ann.ID, TrackID: f.track, ArtistID: f.artist.ID, Listens: 1, HeardMS: 40_000},
+			{UserID: f.bob.ID, TrackID: f.track, ArtistID: f.artist.ID, Listens: 1, HeardMS: 40_000},
+		}, daily)
 		_, err = e.s.ReviewAnomalyFlags(e.ctx, []nineten.ID{network}, nineten.FlagCleared, admin.ID, at(2*time.Hour))
 		e.ok(err)
 		e.same("both cleared", all, e.totals(f.month))
