@@ -166,6 +166,7 @@ type detection struct {
 	before     []Listen
 	byListener []group[int64]
 	recent     []group[int64] // listens of the hours before the day, by listener
+	perArtist  map[int64]int  // the day's listens per artist
 	flags      []Flag
 }
 

@@ -136,16 +136,20 @@ func (d *detection) sharedContext() {
 		if len(accounts) < d.th.NetworkAccounts {
 			continue
 		}
-		// The network's favourite artists are those most of its accounts
-		// played (not those most played: one heavy listener would decide);
-		// the accounts that count are those that gave them most of their day.
-		top := topArtists(accounts, 3)
+		// A network pushes an artist when most of its accounts played it
+		// and it is played far more there than anywhere else on the node
+		// (a campus of fans of the day's hits pushes nothing); the accounts
+		// that count gave the pushed artists most of their day.
+		pushed, lift := d.pushed(accounts, g.listens)
+		if len(pushed) == 0 {
+			continue
+		}
 		var ls []*Listen
 		together := 0
 		for _, acc := range accounts {
 			on := 0
 			for _, l := range acc.listens {
-				if top[l.Artist] {
+				if pushed[l.Artist] {
 					on++
 				}
 			}
@@ -157,16 +161,11 @@ func (d *detection) sharedContext() {
 		if together < d.th.NetworkAccounts {
 			continue
 		}
-		// A campus of fans of the day's hits is no farm: the network's
-		// artists must be far more played there than everywhere else.
-		lift := d.lift(top, g.listens)
-		if lift < networkLift {
-			continue
-		}
 		d.flag(Flag{Rule: RuleSharedNetwork, Subject: "network:" + g.key, Score: score(int64(together), int64(d.th.NetworkAccounts)),
-			Summary: fmt.Sprintf("%d accounts listened from one network in one day, each mostly to the same 3 artists (%d accounts used the network)", together, len(accounts)),
+			Summary: fmt.Sprintf("%d accounts listened from one network in one day, each mostly to %d artists played there %d times more than elsewhere (%d accounts used the network)",
+				together, len(pushed), lift, len(accounts)),
 			Evidence: map[string]int64{"accounts": int64(together), "network_accounts": int64(len(accounts)), "listens": int64(len(ls)),
-				"min_share_pct": int64(d.th.NetworkTopShare), "lift": int64(lift)}}, ls)
+				"pushed_artists": int64(len(pushed)), "min_share_pct": int64(d.th.NetworkTopShare), "lift": lift}}, ls)
 	}
 	// A device's accounts are counted over the week: a farm cycles
 	// through its accounts over days, a family uses the same two or three.
@@ -201,58 +200,49 @@ func (d *detection) sharedContext() {
 	}
 }
 
-// networkLift is how many times more a network's favourite artists must be
-// played there than elsewhere on the node for its accounts to be a farm.
+// networkLift is how many times more of a network's listens an artist
+// must have than of the listens elsewhere for the network to push it.
 const networkLift = 4
 
-// lift is how many times more of the listens in ls go to artists than of
-// the day's other listens (at most 1,000).
-func (d *detection) lift(artists map[int64]bool, ls []*Listen) float64 {
-	in := map[*Listen]bool{}
-	on := 0
-	for _, l := range ls {
-		in[l] = true
-		if artists[l.Artist] {
-			on++
+// pushed is the artists a network pushes: played by at least half of its
+// accounts, and a share of its listens at least networkLift times their
+// share of the day's listens elsewhere. It returns the smallest lift among
+// them (at most 1,000).
+func (d *detection) pushed(accounts []group[int64], ls []*Listen) (map[int64]bool, int64) {
+	if d.perArtist == nil {
+		d.perArtist = map[int64]int{}
+		for _, l := range d.day {
+			d.perArtist[l.Artist]++
 		}
 	}
-	elsewhere, others := 0, 0
-	for _, l := range d.day {
-		if !in[l] {
-			others++
-			if artists[l.Artist] {
-				elsewhere++
-			}
-		}
-	}
-	here := float64(on) / float64(max(1, len(ls)))
-	there := float64(elsewhere) / float64(max(1, others))
-	if there*1000 <= here {
-		return 1000
-	}
-	return here / there
-}
-
-// topArtists is the n artists played by the most accounts (ties: the
-// smaller id).
-func topArtists(accounts []group[int64], n int) map[int64]bool {
-	per := map[int64]int{}
+	fans, here := map[int64]int{}, map[int64]int{}
 	for _, acc := range accounts {
 		seen := map[int64]bool{}
 		for _, l := range acc.listens {
+			here[l.Artist]++
 			if !seen[l.Artist] {
 				seen[l.Artist] = true
-				per[l.Artist]++
+				fans[l.Artist]++
 			}
 		}
 	}
-	artists := sortedKeys(per)
-	slices.SortStableFunc(artists, func(a, b int64) int { return cmp.Compare(per[b], per[a]) })
-	top := map[int64]bool{}
-	for _, a := range artists[:min(n, len(artists))] {
-		top[a] = true
+	out := map[int64]bool{}
+	lowest := int64(1000)
+	others := len(d.day) - len(ls)
+	for _, a := range sortedKeys(here) {
+		if fans[a]*2 < len(accounts) {
+			continue
+		}
+		share := float64(here[a]) / float64(len(ls))
+		elsewhere := float64(d.perArtist[a]-here[a]) / float64(max(1, others))
+		if share >= networkLift*elsewhere {
+			out[a] = true
+			if elsewhere > 0 {
+				lowest = min(lowest, int64(share/elsewhere))
+			}
+		}
 	}
-	return top
+	return out, lowest
 }
 
 // topTrack is the track played most in ls and how often.

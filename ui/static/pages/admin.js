@@ -1,6 +1,6 @@
 // Administration: users (disable, change role), all tracks including
-// hidden and unfinished ones (hide, delete), the job queue and the
-// listening reports.
+// hidden and unfinished ones (hide, delete), the job queue, the listening
+// reports and the fake-stream flags awaiting review.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
@@ -9,6 +9,7 @@ import { Empty, ErrorBox, Guard, Loading, Status, StatusBadge } from '../compone
 import { formatDate } from '../format.js';
 import { useSession } from '../session.js';
 import { Reports } from './reports.js';
+import { AnomalyReview } from './anomalies.js';
 
 const JOBS_REFRESH_MS = 3000;
 const tabs = [
@@ -16,6 +17,7 @@ const tabs = [
   ['tracks', 'Tracks'],
   ['jobs', 'Jobs'],
   ['reports', 'Reports'],
+  ['anomalies', 'Fake streams'],
 ];
 
 export function Admin() {
@@ -33,6 +35,7 @@ export function Admin() {
       ${tab === 'tracks' && html`<${Tracks} />`}
       ${tab === 'jobs' && html`<${Jobs} />`}
       ${tab === 'reports' && html`<${Reports} />`}
+      ${tab === 'anomalies' && html`<${AnomalyReview} />`}
     </${Guard}>
   </div>`;
 }

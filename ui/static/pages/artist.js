@@ -8,6 +8,7 @@ import { AlbumGrid, Empty, ErrorBox, Status, TrackList } from '../components.js'
 import { player } from '../player.js';
 import { plural } from '../format.js';
 import { isAdmin, refreshSession, useSession } from '../session.js';
+import { ArtistListening } from './anomalies.js';
 
 export function ArtistPage({ params }) {
   const s = useSession();
@@ -45,6 +46,8 @@ export function ArtistPage({ params }) {
         setEditing(false);
         refreshSession();
       }} />`}
+
+    ${canEdit && html`<${ArtistListening} artistID=${a.id} />`}
 
     <section>
       <h2>Albums</h2>

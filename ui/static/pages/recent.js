@@ -5,12 +5,13 @@ import { Cover, Empty, Guard, Status } from '../components.js';
 import { formatDate, formatDuration } from '../format.js';
 import { player } from '../player.js';
 import { Icon } from '../icons.js';
+import { HeldListens } from './anomalies.js';
 
 export function Recent() {
   useTitle('Recently played');
   return html`<div class="page">
     <h1>Recently played</h1>
-    <${Guard}><${Listens} /></${Guard}>
+    <${Guard}><${HeldListens} /><${Listens} /></${Guard}>
   </div>`;
 }
 
