@@ -12,10 +12,12 @@ import (
 )
 
 // The seeds the rules' thresholds were tuned on, and the held-out seeds
-// they are judged on (never looked at while tuning).
+// they are judged on (never used to tune). 202 was held out until its
+// network farm's recall (0.46) showed the shared-network rule's flaw: it
+// is a tuning seed since.
 var (
-	tuningSeeds    = []uint64{1, 2, 3}
-	heldOutSeeds   = []uint64{101, 202, 303, 404, 505}
+	tuningSeeds    = []uint64{1, 2, 3, 202}
+	heldOutSeeds   = []uint64{101, 303, 404, 505, 606, 707}
 	fraudListeners = 4000
 )
 
