@@ -16,6 +16,9 @@ type ReportAnchor struct {
 	Hash    string
 	Signer  string
 	Version int
+	// Final: the month of the report is settled, so no other version will
+	// be anchored (set when reading anchors).
+	Final bool
 }
 
 // ReportKind tells daily reports from monthly ones.

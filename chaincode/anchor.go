@@ -15,6 +15,9 @@ type Anchor struct {
 	Hash    string `json:"hash"`
 	Signer  string `json:"signer"`
 	Version int    `json:"version"`
+	// Final is set by ReportAnchors when the report's month is settled: no
+	// other version will be anchored.
+	Final bool `json:"final,omitempty"`
 }
 
 type anchorVersion struct {
@@ -75,20 +78,27 @@ func (Contract) AnchorReport(st State, node, id, day, hash, signer string) (Anch
 }
 
 // ReportAnchors returns every version of the anchor of node's report id,
-// oldest first; none when it was never anchored.
+// oldest first, each Final when the report's month is settled; none when
+// it was never anchored.
 func (Contract) ReportAnchors(st State, node, id string) ([]Anchor, error) {
 	const op = "chaincode.ReportAnchors"
 	if err := firstErr(checkID(op, "node", node), checkID(op, "report id", id)); err != nil {
 		return nil, err
 	}
+	s := begin(st, op, node)
 	var rec anchorRecord
-	found, err := begin(st, op, node).getJSON(anchorKey(node, id), &rec)
+	found, err := s.getJSON(anchorKey(node, id), &rec)
 	if err != nil || !found {
+		return nil, wrap(op, err)
+	}
+	n, err := s.nodeRecord()
+	if err != nil {
 		return nil, wrap(op, err)
 	}
 	out := make([]Anchor, len(rec.Versions))
 	for i := range rec.Versions {
 		out[i] = rec.anchor(i + 1)
+		out[i].Final = n.LastSettled != "" && rec.Day[:7] <= n.LastSettled
 	}
 	return out, nil
 }

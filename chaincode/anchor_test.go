@@ -33,7 +33,7 @@ func TestAnchorReport(t *testing.T) {
 	}
 	all, err := c.ReportAnchors(w.st, na, "daily-2025-01-03")
 	noErr(t, err)
-	if len(all) != 2 || all[0].Hash != h1 || all[1].Hash != h2 || all[1].Version != 2 {
+	if len(all) != 2 || all[0].Hash != h1 || all[1].Hash != h2 || all[1].Version != 2 || all[1].Final {
 		t.Fatalf("versions = %+v", all)
 	}
 	// Another node's report of the same id is its own.
@@ -71,6 +71,11 @@ func TestAnchorReport(t *testing.T) {
 		_, err = c.AnchorReport(w.st, na, "daily-2025-01-03", "2025-01-03", h1, signer)
 		wantKind(t, err, KindConflict)
 	})
+	all, err = c.ReportAnchors(w.st, na, "monthly-2025-01")
+	noErr(t, err)
+	if len(all) != 1 || !all[0].Final {
+		t.Fatalf("the anchors of a settled month: %+v; want final", all)
+	}
 	// The same hash is still answered, and a first anchor still taken.
 	_, err = c.AnchorReport(w.st, na, "monthly-2025-01", "2025-01", h1, signer)
 	noErr(t, err)

@@ -48,6 +48,24 @@ func TestAuditBundle(t *testing.T) {
 			t.Fatalf("settled %+v", res)
 		}
 
+		// Once settled, the reports are the record: the store may change
+		// (closed accounts' listens are erased) and the month still exports.
+		w.listen(bob, at[0], june.AddDate(0, 0, 9), 90_000, nineten.ListenVerified)
+		checked, err := w.reports.Check(ctx, "2025-06")
+		ok(t, err)
+		ok(t, checked.Err())
+		before, err := db.Report(ctx, "daily-2025-06-13")
+		ok(t, err)
+		if _, err := w.reports.Daily(ctx, "2025-06-13", nil); nineten.ErrorKind(err) != nineten.KindConflict {
+			t.Fatalf("a new version of a settled day: %v", err)
+		}
+		if after, err := db.Report(ctx, "daily-2025-06-13"); err != nil || after.Hash != before.Hash || !bytes.Equal(after.File, before.File) {
+			t.Fatalf("the refused version replaced the stored report: %v", err)
+		}
+		again, err := w.reports.Monthly(ctx, "2025-06", nil)
+		ok(t, err)
+		ok(t, again.Err())
+
 		var bundle bytes.Buffer
 		m, err := w.reports.Export(ctx, "2025-06", &bundle)
 		ok(t, err)

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -254,12 +256,22 @@ func (s *Service) store(ctx context.Context, h Header, content any, totals Group
 	sum := sha256.Sum256(plain)
 	digest := hex.EncodeToString(sum[:])
 	r, err := s.Store.Report(ctx, h.ID)
+	var a nineten.ReportAnchor
 	switch {
 	case err == nil && r.Content == digest && r.Version > 0:
 		return r, nil
 	case err == nil && r.Content == digest:
 		// Stored but not anchored: the node stopped in between.
 	case err == nil || nineten.ErrorKind(err) == nineten.KindNotFound:
+		prev := r
+		if prev != nil && prev.Version > 0 {
+			// A settled month's reports are final: refused before the
+			// stored report is replaced.
+			if all, err := s.Ledger.ReportAnchors(ctx, h.ID); err == nil && all[len(all)-1].Final {
+				return nil, nineten.E(nineten.KindConflict, "the listening of "+h.Day+" changed since its report (version "+
+					strconv.Itoa(prev.Version)+") but its month is settled: the report stays as it was paid from")
+			}
+		}
 		if h.Recipients, err = s.recipients(ctx); err != nil {
 			return nil, err
 		}
@@ -274,12 +286,20 @@ func (s *Service) store(ctx context.Context, h Header, content any, totals Group
 		if err := s.Store.SaveReport(ctx, r); err != nil {
 			return nil, err
 		}
+		if a, err = s.Ledger.AnchorReport(ctx, nineten.ReportAnchor{ID: r.ID, Day: r.Day, Hash: r.Hash, Signer: s.Signer()}); err != nil {
+			// Refused: the anchored report stays the stored one.
+			if prev != nil {
+				err = errors.Join(err, s.Store.SaveReport(ctx, prev))
+			}
+			return nil, err
+		}
 	default:
 		return nil, err
 	}
-	a, err := s.Ledger.AnchorReport(ctx, nineten.ReportAnchor{ID: r.ID, Day: r.Day, Hash: r.Hash, Signer: s.Signer()})
-	if err != nil {
-		return nil, err
+	if a.Version == 0 {
+		if a, err = s.Ledger.AnchorReport(ctx, nineten.ReportAnchor{ID: r.ID, Day: r.Day, Hash: r.Hash, Signer: s.Signer()}); err != nil {
+			return nil, err
+		}
 	}
 	r.Version = a.Version
 	if err := s.Store.SaveReport(ctx, r); err != nil {

@@ -197,7 +197,8 @@ func (c *Checked) Err() error {
 
 // Monthly makes the report of month (after it is over): it brings every
 // daily report up to date (Daily), compiles them, seals, signs, anchors
-// and stores the result, and runs the checks. Idempotent like Daily.
+// and stores the result, and runs the checks. Idempotent like Daily; once
+// the month is settled it only runs the checks.
 // progress, when not nil, is called with each day as it is done.
 func (s *Service) Monthly(ctx context.Context, month nineten.Period, progress func(day string)) (*Checked, error) {
 	const op = "report.Monthly"
@@ -207,6 +208,10 @@ func (s *Service) Monthly(ctx context.Context, month nineten.Period, progress fu
 	}
 	if end, _ := month.Next().Start(); s.now().Before(end) {
 		return nil, nineten.E(op, nineten.KindConflict, "the month "+string(month)+" is not over yet; its daily reports are made day by day")
+	}
+	// A settled month's reports are final: they are checked, not made again.
+	if all, err := s.Ledger.ReportAnchors(ctx, MonthlyID(month)); err == nil && all[len(all)-1].Final {
+		return s.Check(ctx, month)
 	}
 	refs := make([]DailyRef, len(days))
 	dailies := make([]*Daily, len(days))
@@ -272,8 +277,8 @@ func DecodeMonthly(plain []byte) (*Monthly, error) {
 
 // Check runs every check of the stored monthly report of month: the
 // signatures and anchors of it and of its dailies, the checks of
-// CheckMonth, and that each daily counts exactly the listens the store
-// holds as verified for its day now.
+// CheckMonth, and — until the month is settled — that each daily counts
+// exactly the listens the store holds as verified for its day now.
 func (s *Service) Check(ctx context.Context, month nineten.Period) (*Checked, error) {
 	const op = "report.Check"
 	r, err := s.Store.Report(ctx, MonthlyID(month))
@@ -292,7 +297,10 @@ func (s *Service) Check(ctx context.Context, month nineten.Period) (*Checked, er
 	if c.Monthly, err = DecodeMonthly(plain); err != nil {
 		return nil, nineten.E(op, err)
 	}
-	s.checkAnchor(ctx, f, add)
+	// Once the month is settled its reports are the record: listens may be
+	// erased since (closed accounts are finished after the settlement), so
+	// the dailies are no longer compared with the store.
+	final := s.checkAnchor(ctx, f, add).Final
 	dailies := make([]*Daily, 0, len(c.Monthly.Dailies))
 	for _, ref := range c.Monthly.Dailies {
 		dr, err := s.Store.Report(ctx, ref.ID)
@@ -309,14 +317,16 @@ func (s *Service) Check(ctx context.Context, month nineten.Period) (*Checked, er
 			add(CheckAnchor, "%s has the hash %s, not the %s the monthly report was compiled from", ref.ID, df.Hash, ref.Hash)
 		}
 		s.checkAnchor(ctx, df, add)
-		again, err := s.MakeDaily(ctx, ref.Day, nil)
-		if err != nil {
-			return nil, nineten.E(op, err)
-		}
-		b, _ := json.Marshal(again)
-		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != df.Header.Content {
-			add(CheckVerified, "the daily report of %s does not count the verified listens the node holds for that day (%d listens now): make it again with 9ten report daily --date %s",
-				ref.Day, again.Totals.Listens, ref.Day)
+		if !final {
+			again, err := s.MakeDaily(ctx, ref.Day, nil)
+			if err != nil {
+				return nil, nineten.E(op, err)
+			}
+			b, _ := json.Marshal(again)
+			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != df.Header.Content {
+				add(CheckVerified, "the daily report of %s does not count the verified listens the node holds for that day (%d listens now): make it again with 9ten report daily --date %s",
+					ref.Day, again.Totals.Listens, ref.Day)
+			}
 		}
 		dailies = append(dailies, d)
 	}
@@ -326,12 +336,13 @@ func (s *Service) Check(ctx context.Context, month nineten.Period) (*Checked, er
 	return c, nil
 }
 
-// checkAnchor compares a report's hash with its latest anchor.
-func (s *Service) checkAnchor(ctx context.Context, f *File, add func(check, format string, args ...any)) {
+// checkAnchor compares a report's hash with its latest anchor, which it
+// returns.
+func (s *Service) checkAnchor(ctx context.Context, f *File, add func(check, format string, args ...any)) nineten.ReportAnchor {
 	anchors, err := s.Ledger.ReportAnchors(ctx, f.Header.ID)
 	if err != nil {
 		add(CheckAnchor, "%s: %v", f.Header.ID, err)
-		return
+		return nineten.ReportAnchor{}
 	}
 	last := anchors[len(anchors)-1]
 	switch {
@@ -340,6 +351,7 @@ func (s *Service) checkAnchor(ctx context.Context, f *File, add func(check, form
 	case last.Signer != f.Header.Signer:
 		add(CheckAnchor, "%s is signed by %s but the ledger names %s", f.Header.ID, f.Header.Signer, last.Signer)
 	}
+	return last
 }
 
 // SettlementTotals is the month's listening as the settlement takes it:

@@ -332,5 +332,5 @@ func (c *Contract) ReportAnchors(ctx context.Context, id string) ([]nineten.Repo
 }
 
 func reportAnchor(a chaincode.Anchor) nineten.ReportAnchor {
-	return nineten.ReportAnchor{ID: a.ID, Day: a.Day, Hash: a.Hash, Signer: a.Signer, Version: a.Version}
+	return nineten.ReportAnchor{ID: a.ID, Day: a.Day, Hash: a.Hash, Signer: a.Signer, Version: a.Version, Final: a.Final}
 }
