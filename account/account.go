@@ -35,6 +35,10 @@ type Service struct {
 	// ProfileChanged is called after a user edited their profile, so that
 	// their followers elsewhere see it (an Update of their actor).
 	ProfileChanged func(ctx context.Context, u *nineten.User)
+	// DisabledChanged is called after an admin disabled or re-enabled an
+	// account: what it published is withdrawn from other servers, or
+	// published again.
+	DisabledChanged func(ctx context.Context, u *nineten.User)
 }
 
 // Token prefixes tell a leaked secret's kind at a glance (and let secret
@@ -241,7 +245,15 @@ func (s *Service) EditProfile(ctx context.Context, u *nineten.User, e ProfileEdi
 // SetDisabled disables or re-enables an account; admins only, and never
 // their own. Disabling ends the account's sessions at once.
 func (s *Service) SetDisabled(ctx context.Context, admin *nineten.User, id nineten.ID, disabled bool) (*nineten.User, error) {
-	return s.update(ctx, "account.SetDisabled", admin, id, func(u *nineten.User) { u.Disabled = disabled })
+	changed := false
+	u, err := s.update(ctx, "account.SetDisabled", admin, id, func(u *nineten.User) {
+		changed = u.Disabled != disabled
+		u.Disabled = disabled
+	})
+	if err == nil && changed && s.DisabledChanged != nil {
+		s.DisabledChanged(ctx, u)
+	}
+	return u, err
 }
 
 // SetRole changes an account's role; admins only, and never their own.
@@ -264,6 +276,9 @@ func (s *Service) update(ctx context.Context, op string, admin *nineten.User, id
 		u, err := tx.UserByID(ctx, id)
 		if err != nil {
 			return err
+		}
+		if u.Deleted() {
+			return nineten.E(op, nineten.KindNotFound, "account "+u.Username+" is closed")
 		}
 		change(u)
 		if err := tx.UpdateUser(ctx, u); err != nil {

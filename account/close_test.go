@@ -136,6 +136,9 @@ func TestAdminClosesAccount(t *testing.T) {
 		if _, _, err := s.Login(ctx, "bob", "bob's password"); err == nil {
 			t.Error("a closed account logs in")
 		}
+		if _, err := s.SetDisabled(ctx, admin, bob.ID, false); nineten.ErrorKind(err) != nineten.KindNotFound {
+			t.Errorf("enabling a closed account again: %v, want not found", err)
+		}
 		if _, err := s.PayOutClosed(ctx, admin, bob.ID, "x"); nineten.ErrorKind(err) != nineten.KindUnavailable {
 			t.Errorf("paying out without a ledger: %v", err)
 		}

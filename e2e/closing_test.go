@@ -153,3 +153,41 @@ func TestClosingAnAccountAcrossNodes(t *testing.T) {
 		t.Errorf("ledger verify after closing and paying out: %v\n%s", err, out)
 	}
 }
+
+// An admin disabling an account withdraws its public playlists from its
+// followers' servers, and enabling it again publishes them again.
+func TestDisabledOwnersPlaylistsAreWithdrawn(t *testing.T) {
+	a := nodetest.Start(t, "--dev-federation")
+	b := nodetest.Start(t, "--dev-federation")
+	hostB := strings.TrimPrefix(b.URL, "http://")
+	bea := newClient(t, b.URL)
+	bea.must(bea.json("POST", "/api/v1/auth/signup", map[string]string{"username": "bea", "password": "password-bea"}), 201, nil)
+	var me struct{ User struct{ ID int64 } }
+	bea.must(bea.json("GET", "/api/v1/me", nil), 200, &me)
+	bea.must(bea.json("POST", "/api/v1/playlists", map[string]any{"title": "Road trip", "public": true}), 201, nil)
+
+	ana := newClient(t, a.URL)
+	ana.must(ana.json("POST", "/api/v1/auth/signup", map[string]string{"username": "ana", "password": "password-ana"}), 201, nil)
+	ana.must(ana.json("POST", "/api/v1/follows", map[string]string{"handle": "@bea@" + hostB}), 201, nil)
+	copies := func() []string {
+		var l struct{ Items []playlistJSON }
+		ana.must(ana.json("GET", "/api/v1/remote/playlists", nil), 200, &l)
+		var titles []string
+		for _, p := range l.Items {
+			titles = append(titles, p.Title)
+		}
+		return titles
+	}
+	eventually(t, 30*time.Second, "bea's playlist reaching A", func() bool { return len(copies()) == 1 })
+
+	admin := newClient(t, b.URL)
+	admin.must(admin.json("POST", "/api/v1/auth/login", map[string]string{"username": b.AdminUser, "password": b.AdminPassword}), 200, nil)
+	user := fmt.Sprintf("/api/v1/admin/users/%d", me.User.ID)
+	admin.must(admin.json("PATCH", user, map[string]bool{"disabled": true}), 200, nil)
+	eventually(t, 30*time.Second, "the disabled owner's playlist withdrawn from A", func() bool { return len(copies()) == 0 })
+	admin.must(admin.json("PATCH", user, map[string]bool{"disabled": false}), 200, nil)
+	eventually(t, 30*time.Second, "the playlist back on A once its owner is enabled", func() bool {
+		c := copies()
+		return len(c) == 1 && c[0] == "Road trip"
+	})
+}

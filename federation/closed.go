@@ -152,3 +152,27 @@ func gone(w http.ResponseWriter, r *http.Request, id, formerType string, deleted
 		"@context": asContext, "id": id, "type": "Tombstone", "formerType": formerType, "deleted": timestamp(deleted),
 	})
 }
+
+// UserDisabled withdraws a disabled user's public playlists from their
+// followers' servers (a Delete of each: their actor is not found while
+// disabled) and publishes them again (a Create) when the user is enabled
+// again.
+func (f *Service) UserDisabled(ctx context.Context, u *nineten.User) {
+	change := nineten.PlaylistPublished
+	if u.Disabled {
+		change = nineten.PlaylistWithdrawn
+	}
+	for p := (nineten.Page{Limit: 200}); ; p.Offset += p.Limit {
+		ps, _, err := f.Store.ListPlaylists(ctx, nineten.PlaylistFilter{OwnerID: u.ID, PublicOnly: true}, p)
+		if err != nil {
+			f.Log.WarnContext(ctx, "listing a disabled user's playlists failed", "user", u.ID, "err", err)
+			return
+		}
+		for i := range ps {
+			f.PlaylistChanged(ctx, &ps[i], change, nil)
+		}
+		if len(ps) < p.Limit {
+			return
+		}
+	}
+}

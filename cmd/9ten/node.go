@@ -151,7 +151,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		HostLimit:   o.DeliveryHostLimit,
 	}
 	n.accounts.Closing, n.accounts.Closed = n.fed.AccountClosing, n.catalog.AccountClosed
-	n.accounts.ProfileChanged = n.fed.UserChanged
+	n.accounts.ProfileChanged, n.accounts.DisabledChanged = n.fed.UserChanged, n.fed.UserDisabled
 	n.catalog.Changed = n.fed.TrackChanged
 	n.catalog.ArtistChanged = n.fed.ArtistChanged
 	n.catalog.AlbumChanged = n.fed.AlbumChanged
