@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"nineten.dev/testkit/nodetest"
 )
@@ -189,5 +192,107 @@ func TestDisabledOwnersPlaylistsAreWithdrawn(t *testing.T) {
 	eventually(t, 30*time.Second, "the playlist back on A once its owner is enabled", func() bool {
 		c := copies()
 		return len(c) == 1 && c[0] == "Road trip"
+	})
+}
+
+// TestBrowserRemoteSocialAndClosing drives the web app on A: a listener
+// likes, boosts and comments on tracks of an artist on B from that
+// artist's catalogue page, edits her profile, then closes her account on
+// her account page; B then forgets what she did.
+func TestBrowserRemoteSocialAndClosing(t *testing.T) {
+	a := nodetest.Start(t, "--dev-federation")
+	b := nodetest.Start(t, "--dev-federation")
+	hostB := strings.TrimPrefix(b.URL, "http://")
+	artist, _ := signupArtist(t, b.URL, "boris", "Bo Band")
+	tr := uploadTrack(t, artist, "Remote Applause")
+	lena := newClient(t, a.URL)
+	lena.must(lena.json("POST", "/api/v1/auth/signup", map[string]string{"username": "lena", "password": "password-lena"}), 201, nil)
+	social := func() trackSocial {
+		var ts trackSocial
+		newClient(t, b.URL).must(newClient(t, b.URL).json("GET", fmt.Sprintf("/api/v1/tracks/%d/social", tr.ID), nil), 200, &ts)
+		return ts
+	}
+
+	ctx := browser(t)
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		for i, act := range actions {
+			if err := chromedp.Run(actx, act); err != nil {
+				var page string
+				pctx, stop := context.WithTimeout(ctx, 5*time.Second)
+				_ = chromedp.Run(pctx, chromedp.Evaluate(`document.body.innerText`, &page))
+				stop()
+				t.Fatalf("browser, step %d: %v\npage: %s\nA's logs:\n%s", i, err, page, a.Logs())
+			}
+		}
+	}
+	pressed := func(testid string) chromedp.Action {
+		return chromedp.Poll(fmt.Sprintf(`document.querySelector('[data-testid=%s]')?.getAttribute('aria-pressed') === 'true'`, testid), nil, chromedp.WithPollingTimeout(10*time.Second))
+	}
+	catalogue := a.URL + "/app/remote?handle=" + url.QueryEscape("@bo-band@"+hostB)
+	var sent string
+	run(
+		chromedp.Navigate(a.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=login-username]`),
+		chromedp.SendKeys(`[data-testid=login-username]`, "lena"),
+		chromedp.SendKeys(`[data-testid=login-password]`, "password-lena"),
+		chromedp.Click(`[data-testid=login-submit]`),
+		chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Navigate(catalogue),
+		chromedp.WaitVisible(`[data-testid=remote-like]`),
+		chromedp.Click(`[data-testid=remote-like]`),
+		pressed("remote-like"),
+		chromedp.Click(`[data-testid=remote-boost]`),
+		pressed("remote-boost"),
+		chromedp.Click(`[data-testid=remote-comment]`),
+		chromedp.SendKeys(`[data-testid=remote-comment-text]`, "Great from afar"),
+		chromedp.Click(`[data-testid=remote-comment-submit]`),
+		chromedp.WaitVisible(`[data-testid=remote-comment-sent]`),
+		chromedp.Text(`[data-testid=remote-comment-sent]`, &sent),
+		// After a reload the page still knows what she liked and boosted.
+		chromedp.Navigate(catalogue),
+		pressed("remote-like"),
+		pressed("remote-boost"),
+	)
+	screenshot(t, run, "remote-social.png")
+	if sent != "Comment sent to "+hostB {
+		t.Errorf("the comment's notice reads %q", sent)
+	}
+	eventually(t, 30*time.Second, "the like, boost and comment reaching B", func() bool {
+		ts := social()
+		return ts.Likes == 1 && ts.Boosts == 1 && ts.Comments == 1
+	})
+
+	// Her account page: a new display name, then closing the account.
+	var who, notice string
+	run(
+		chromedp.Navigate(a.URL+"/app/me/account"),
+		chromedp.WaitVisible(`[data-testid=profile-form] input`),
+		// Typing replaces the selected old name.
+		chromedp.Evaluate(`document.querySelector('[data-testid=profile-form] input').select()`, nil),
+		chromedp.SendKeys(`[data-testid=profile-form] input`, "Lena L."),
+		chromedp.Click(`[data-testid=profile-form] button`),
+		chromedp.Poll(`document.querySelector('.who')?.textContent === 'Lena L.'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(`.who`, &who),
+	)
+	screenshot(t, run, "account.png")
+	run(
+		chromedp.Evaluate(`window.confirm = () => true`, nil),
+		chromedp.SendKeys(`[data-testid=close-account] input[type=password]`, "password-lena"),
+		chromedp.Click(`[data-testid=close-account] button`),
+		chromedp.WaitVisible(`[data-testid=closed-notice]`),
+		chromedp.Text(`[data-testid=closed-notice]`, &notice),
+	)
+	if who != "Lena L." || !strings.Contains(notice, "Your account is closed") {
+		t.Errorf("the header showed %q; after closing: %q", who, notice)
+	}
+	if r := lena.json("POST", "/api/v1/auth/login", map[string]string{"username": "lena", "password": "password-lena"}); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("logging in after closing: %d", r.StatusCode)
+	}
+	eventually(t, 30*time.Second, "B forgetting what she did", func() bool {
+		ts := social()
+		return ts.Likes == 0 && ts.Boosts == 0 && ts.Comments == 0
 	})
 }

@@ -61,7 +61,7 @@ export const api = {
   post: (path, body, options) => request('POST', path, body, options),
   patch: (path, body, options) => request('PATCH', path, body, options),
   put: (path, body, options) => request('PUT', path, body, options),
-  delete: (path, options) => request('DELETE', path, undefined, options),
+  delete: (path, body, options) => request('DELETE', path, body, options),
 };
 
 // query renders parameters as a query string, leaving out empty ones.

@@ -24,6 +24,7 @@ import { Playlists, RemotePlaylists, UserPlaylists } from './pages/playlists.js'
 import { PlaylistPage, RemotePlaylistPage } from './pages/playlist.js';
 import { Admin } from './pages/admin.js';
 import { Money } from './pages/money.js';
+import { Account } from './pages/account.js';
 import { NotFound } from './pages/not-found.js';
 
 const routes = [
@@ -42,6 +43,7 @@ const routes = [
   ['/app/me/listens', Recent],
   ['/app/following', Following],
   ['/app/me/money', Money],
+  ['/app/me/account', Account],
   ['/app/remote', RemoteCatalogue],
   ['/app/playlists', Playlists],
   ['/app/playlists/:id', PlaylistPage],
@@ -103,7 +105,7 @@ function UserMenu() {
       ? html`<a href="/app/me/tracks">My music</a><a href="/app/upload">Upload</a>`
       : html`<a href="/app/become-artist">Become an artist</a>`}
     ${hasRole(s.user, 'admin') && html`<a href="/app/admin">Admin</a>`}
-    <span class="who" title=${`Logged in as ${s.user.username}`}>${s.user.display_name || s.user.username}</span>
+    <a class="who" href="/app/me/account" title=${`Logged in as ${s.user.username}: your account`}>${s.user.display_name || s.user.username}</a>
     <button type="button" class="btn small" onClick=${doLogout}>Log out</button>
     ${error && html`<span class="error-text" role="alert">${error}</span>`}
   </div>`;

@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useInterval, usePaged, useTitle } from '../hooks.js';
 import { Empty, ErrorBox, Guard, Loading, Status, StatusBadge } from '../components.js';
-import { formatDate } from '../format.js';
+import { formatDate, formatMoney } from '../format.js';
 import { useSession } from '../session.js';
 import { Reports } from './reports.js';
 import { AnomalyReview } from './anomalies.js';
@@ -66,9 +66,27 @@ function Users() {
   const list = usePaged('/api/v1/admin/users', {});
   const action = useRowAction(list);
   const patch = (u, body) => action.run(u.id, () => api.patch(`/api/v1/admin/users/${u.id}`, body), replaceRow);
+  const [paid, setPaid] = useState(null);
+  const close = (u) => {
+    if (!confirm(`Close ${u.username}'s account for good? Their data is erased; their money stays on the ledger for you to pay out.`)) return;
+    action.run(u.id, async () => {
+      await api.delete(`/api/v1/admin/users/${u.id}`);
+      return { ...u, disabled: true, display_name: '', deleted_at: new Date().toISOString() };
+    }, replaceRow);
+  };
+  const payOut = (u) => {
+    const ref = prompt(`Pay ${u.username}'s money out yourself (a bank transfer, a USDP transfer…), then give its reference:`);
+    if (!ref) return;
+    action.run(u.id, async () => {
+      const res = await api.post(`/api/v1/admin/users/${u.id}/payouts`, { ref });
+      setPaid({ user: u.username, amount: res.items.reduce((sum, tx) => sum + tx.amount, 0) });
+      return u;
+    }, replaceRow);
+  };
 
   return html`
     <${ErrorBox} error=${list.error || action.error} onRetry=${list.error && list.reload} />
+    ${paid && html`<p class="sub" role="status">Recorded: ${formatMoney(paid.amount)} paid out to ${paid.user}.</p>`}
     <div class="table-wrap"><table>
       <thead><tr><th scope="col">User</th><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Joined</th></tr></thead>
       <tbody>
@@ -77,19 +95,25 @@ function Users() {
             <td>${u.username}</td>
             <td>${u.display_name}</td>
             <td>
-              <select aria-label=${`Role of ${u.username}`} value=${u.role} disabled=${action.busy === u.id || u.id === me?.id}
-                onChange=${(e) => patch(u, { role: e.currentTarget.value })}>
-                <option value="listener">listener</option>
-                <option value="artist">artist</option>
-                <option value="admin">admin</option>
-              </select>
+              ${u.deleted_at
+                ? u.role
+                : html`<select aria-label=${`Role of ${u.username}`} value=${u.role} disabled=${action.busy === u.id || u.id === me?.id}
+                    onChange=${(e) => patch(u, { role: e.currentTarget.value })}>
+                    <option value="listener">listener</option>
+                    <option value="artist">artist</option>
+                    <option value="admin">admin</option>
+                  </select>`}
             </td>
             <td>
-              <button type="button" class=${u.disabled ? 'btn small' : 'btn small danger'}
-                disabled=${action.busy === u.id || u.id === me?.id} onClick=${() => patch(u, { disabled: !u.disabled })}>
-                ${u.disabled ? 'Enable' : 'Disable'}
-              </button>
-              ${u.disabled && html` <span class="badge badge-failed">disabled</span>`}
+              ${u.deleted_at
+                ? html`<span class="badge badge-failed">closed</span>
+                    <button type="button" class="btn small" disabled=${action.busy === u.id} onClick=${() => payOut(u)}>Record payout</button>`
+                : html`<button type="button" class=${u.disabled ? 'btn small' : 'btn small danger'}
+                      disabled=${action.busy === u.id || u.id === me?.id} onClick=${() => patch(u, { disabled: !u.disabled })}>
+                      ${u.disabled ? 'Enable' : 'Disable'}
+                    </button>
+                    <button type="button" class="btn small danger" disabled=${action.busy === u.id || u.id === me?.id} onClick=${() => close(u)}>Close account</button>
+                    ${u.disabled && html` <span class="badge badge-failed">disabled</span>`}`}
             </td>
             <td>${formatDate(u.created_at)}</td>
           </tr>`,

@@ -3,13 +3,16 @@ import { html } from '../html.js';
 import { useFetch, useTitle } from '../hooks.js';
 import { ArtistGrid, Empty, Status, TrackList } from '../components.js';
 import { hasRole, useSession } from '../session.js';
+import { useRoute } from '../router.js';
 
 export function Home() {
   useTitle('');
   const s = useSession();
   const tracks = useFetch('/api/v1/tracks?limit=12');
   const artists = useFetch('/api/v1/artists?limit=12');
+  const closed = new URLSearchParams(useRoute().search).get('closed') === '1';
   return html`<div class="page">
+    ${closed && html`<p class="panel" role="status" data-testid="closed-notice">Your account is closed. Thank you for listening here.</p>`}
     <section class="hero">
       <h1>Music, fairly paid.</h1>
       <p class="sub">Every listen on this node is verified and counted for the artist who made it.</p>

@@ -1,11 +1,12 @@
 // The catalogue of an artist on another server, read from its outbox by
 // this node. Its tracks stream straight from that server; their listens
-// belong to it and are not counted here.
-import { useMemo } from 'preact/hooks';
-import { query } from '../api.js';
+// belong to it and are not counted here. Likes, boosts and comments go
+// to that server (the API sends them as ActivityPub activities).
+import { useMemo, useState } from 'preact/hooks';
+import { api, query } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useTitle } from '../hooks.js';
-import { Cover, Empty, Guard, Status, initials } from '../components.js';
+import { Cover, Empty, ErrorBox, Guard, Status, initials } from '../components.js';
 import { Handle, handleOf, hostOf, remoteTrack } from '../federation.js';
 import { formatDuration, plural } from '../format.js';
 import { Icon } from '../icons.js';
@@ -74,6 +75,17 @@ const nowPlaying = (s) => ({ id: s.queue[s.index]?.id ?? null, playing: s.playin
 // this node, so the title is plain text. Playing a row plays the list on.
 function RemoteTrackList({ tracks }) {
   const now = useStore(player.store, nowPlaying);
+  // What you liked and boosted on other servers, as "kind iri".
+  const reactions = useFetch('/api/v1/me/remote-reactions?limit=200');
+  const mine = useMemo(() => new Set((reactions.data?.items || []).map((r) => `${r.kind} ${r.iri}`)), [reactions.data]);
+  const reacted = (iri, state) =>
+    reactions.setData((d) => {
+      const items = (d?.items || []).filter((r) => r.iri !== iri);
+      for (const kind of ['like', 'boost']) {
+        if (state[kind === 'like' ? 'liked' : 'boosted']) items.push({ iri, kind });
+      }
+      return { items };
+    });
   return html`<ol class="tracks" data-testid="remote-tracks">
     ${tracks.map((t, i) => {
       const current = t.id === now.id;
@@ -95,7 +107,58 @@ function RemoteTrackList({ tracks }) {
           <${Icon} name="add" />
         </button>
         <${AddToPlaylist} track=${t} />
+        <${RemoteSocial} track=${t} liked=${mine.has(`like ${t.id}`)} boosted=${mine.has(`boost ${t.id}`)} onReacted=${reacted} />
       </li>`;
     })}
   </ol>`;
+}
+
+// RemoteSocial likes, boosts and comments on a track of another server.
+// The counts live there; what you did is known here.
+function RemoteSocial({ track, liked, boosted, onReacted }) {
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState('');
+  const [sent, setSent] = useState(false);
+  const run = async (what, call) => {
+    setBusy(what);
+    setError(null);
+    try {
+      await call();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const toggle = (kind, active) =>
+    run(kind, async () => onReacted(track.id, await api.put('/api/v1/remote/reactions', { iri: track.id, kind, active })));
+  const post = (e) => {
+    e.preventDefault();
+    run('comment', async () => {
+      await api.post('/api/v1/remote/comments', { iri: track.id, text });
+      setText('');
+      setOpen(false);
+      setSent(true);
+    });
+  };
+  return html`<div class="row-social" data-testid="remote-social">
+    <button type="button" class=${liked ? 'btn small primary' : 'btn small'} data-testid="remote-like" aria-pressed=${liked ? 'true' : 'false'}
+      disabled=${busy !== null} onClick=${() => toggle('like', !liked)}>${liked ? 'Liked' : 'Like'}</button>
+    <button type="button" class=${boosted ? 'btn small primary' : 'btn small'} data-testid="remote-boost" aria-pressed=${boosted ? 'true' : 'false'}
+      title="Boosting shares the track with your followers" disabled=${busy !== null}
+      onClick=${() => toggle('boost', !boosted)}>${boosted ? 'Boosted' : 'Boost'}</button>
+    <button type="button" class="btn small" data-testid="remote-comment" aria-expanded=${open ? 'true' : 'false'}
+      onClick=${() => { setOpen(!open); setSent(false); }}>Comment</button>
+    ${sent && html`<span class="sub" role="status" data-testid="remote-comment-sent">Comment sent to ${track.host}</span>`}
+    <${ErrorBox} error=${error} />
+    ${open &&
+    html`<form class="form row-comment" onSubmit=${post}>
+      <label class="visually-hidden" for=${`comment-${track.id}`}>Your comment on ${track.title}</label>
+      <textarea id=${`comment-${track.id}`} data-testid="remote-comment-text" rows="2" maxlength="1000" required value=${text}
+        onInput=${(e) => setText(e.currentTarget.value)}></textarea>
+      <button class="btn small primary" data-testid="remote-comment-submit" disabled=${busy !== null}>${busy === 'comment' ? 'Sending…' : 'Send'}</button>
+    </form>`}
+  </div>`;
 }
