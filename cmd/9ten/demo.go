@@ -66,7 +66,8 @@ func printDemoLogins(addr, admin, adminPassword string) {
 	fmt.Printf("\n9ten demo node is ready: http://%s/\n\n", addr)
 	fmt.Printf("  admin      %-28s password %s\n", admin, adminPassword)
 	fmt.Printf("  artists    %-28s password %s\n", strings.Join(names, ", "), demoPassword)
-	fmt.Printf("  listeners  %-28s password %s\n\n", strings.Join(demoListeners, ", "), demoPassword)
+	fmt.Printf("  listeners  %-28s password %s\n", strings.Join(demoListeners, ", "), demoPassword)
+	fmt.Printf("  (farm1…farm6 played one track from one browser yesterday: review them under Admin → Fake streams)\n\n")
 	fmt.Println("Press Ctrl-C to stop.")
 }
 
@@ -213,7 +214,42 @@ func (n *node) seedListening(ctx context.Context, ids []nineten.ID) error {
 			}
 		}
 	}
-	return n.seedMoney(ctx, users[:len(users)-1], last, this)
+	if err := n.seedMoney(ctx, users[:len(users)-1], last, this); err != nil {
+		return err
+	}
+	return n.seedFarm(ctx, ids[len(ids)-1])
+}
+
+// seedFarm plays one track yesterday from six accounts in one browser, as
+// a farm does, and runs the fake-stream detection of the day: the demo's
+// admin finds a flag awaiting review under Admin → Fake streams.
+func (n *node) seedFarm(ctx context.Context, track nineten.ID) error {
+	t, err := n.db.TrackByID(ctx, track)
+	if err != nil {
+		return err
+	}
+	yesterday := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -1)
+	for i := range 6 {
+		u, err := n.accounts.CreateUser(ctx, fmt.Sprintf("farm%d", i+1), demoPassword, "", nineten.RoleListener)
+		if err != nil {
+			return err
+		}
+		for j := range 3 {
+			at := yesterday.Add(time.Duration(9+i)*time.Hour + time.Duration(j)*(time.Duration(t.DurationMS)*time.Millisecond+time.Second))
+			sess := &nineten.ListenSession{ID: fmt.Sprintf("demo-farm-%d-%d", i, j), TrackID: track, UserID: u.ID, StartedAt: at,
+				HeardMS: t.DurationMS, Network: fmt.Sprintf("demo-farm-network-%d", i), Device: "demo-farm-browser"}
+			if err := n.db.CreateListenSession(ctx, sess); err != nil {
+				return err
+			}
+			l := &nineten.Listen{SessionID: sess.ID, TrackID: track, UserID: u.ID, StartedAt: at, HeardMS: t.DurationMS,
+				Status: nineten.ListenVerified, VerifiedAt: at.Add(time.Duration(t.DurationMS) * time.Millisecond)}
+			if err := n.db.SaveListen(ctx, l); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = n.anomaly.DetectDay(ctx, yesterday)
+	return err
 }
 
 // seedMoney pays for the listeners' months with simulated money and
