@@ -152,7 +152,7 @@ func (f *Service) allowDelivery(r *http.Request) (bool, time.Duration) {
 // verify checks a request's HTTP signature and returns the actor that
 // made it: the owner of the key that verified.
 func (f *Service) verify(r *http.Request, body []byte) (string, error) {
-	blocked := ""
+	blocked, gone := "", ""
 	v := httpsig.Verifier{
 		Now:    f.now,
 		Scheme: f.Base.Scheme,
@@ -163,12 +163,19 @@ func (f *Service) verify(r *http.Request, body []byte) (string, error) {
 				return nil, errBlocked("federation.verify", keyID)
 			}
 			_, pub, err := f.keyOwner(ctx, keyID, refresh)
+			if nineten.ErrorKind(err) == nineten.KindNotFound {
+				gone = keyID
+			}
 			return pub, err
 		},
 	}
 	keyID, err := v.Verify(r.Context(), r, body)
 	if blocked != "" {
 		return "", errBlocked("federation.verify", blocked)
+	}
+	if err != nil && gone != "" {
+		// Its server has no such key or actor (any more): see inbox.
+		return "", nineten.E("federation.verify", nineten.KindNotFound, "the key "+gone+" is gone from its server", err)
 	}
 	if err != nil {
 		return "", err
