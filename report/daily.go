@@ -69,58 +69,57 @@ type Daily struct {
 const dailyFormat = "9ten-daily/1"
 
 // aggregate sums a day's listening per track, per artist and per listener
-// × artist. Rows are per listener and track, so each is one distinct
-// listener of its track.
+// × artist. Rows are per listener and track, in order of listener (the
+// store's order; sorted here if not), so each row is one distinct listener
+// of its track, and one listener's lines are made together.
 func aggregate(rows []nineten.DayListening, p pseudonyms) (tracks, artists []Group, lines []Line, totals Group) {
-	type la struct {
-		user   nineten.ID
-		artist nineten.ID
+	if !slices.IsSortedFunc(rows, func(a, b nineten.DayListening) int { return cmp.Compare(a.UserID, b.UserID) }) {
+		rows = slices.Clone(rows)
+		slices.SortStableFunc(rows, func(a, b nineten.DayListening) int { return cmp.Compare(a.UserID, b.UserID) })
 	}
 	trackIdx := map[nineten.ID]int{}
 	artistIdx := map[nineten.ID]int{}
-	artistUsers := map[la]bool{}
-	lineIdx := map[la]int{}
-	users := map[nineten.ID]bool{}
-	for _, r := range rows {
-		i, ok := trackIdx[r.TrackID]
+	var user nineten.ID
+	var pseudonym string
+	first := 0 // the current listener's first line
+	for i, r := range rows {
+		t, ok := trackIdx[r.TrackID]
 		if !ok {
-			i = len(tracks)
-			trackIdx[r.TrackID] = i
+			t = len(tracks)
+			trackIdx[r.TrackID] = t
 			tracks = append(tracks, Group{Track: r.TrackID, Artist: r.ArtistID})
 		}
-		tracks[i].Listens += r.Listens
-		tracks[i].HeardMS += r.HeardMS
-		tracks[i].Listeners++
+		tracks[t].Listens += r.Listens
+		tracks[t].HeardMS += r.HeardMS
+		tracks[t].Listeners++
 
-		j, ok := artistIdx[r.ArtistID]
+		a, ok := artistIdx[r.ArtistID]
 		if !ok {
-			j = len(artists)
-			artistIdx[r.ArtistID] = j
+			a = len(artists)
+			artistIdx[r.ArtistID] = a
 			artists = append(artists, Group{Artist: r.ArtistID})
 		}
-		artists[j].Listens += r.Listens
-		artists[j].HeardMS += r.HeardMS
-		key := la{r.UserID, r.ArtistID}
-		if !artistUsers[key] {
-			artistUsers[key] = true
-			artists[j].Listeners++
-		}
+		artists[a].Listens += r.Listens
+		artists[a].HeardMS += r.HeardMS
 
-		n, ok := lineIdx[key]
-		if !ok {
-			n = len(lines)
-			lineIdx[key] = n
-			lines = append(lines, Line{Listener: p.of(r.UserID), Artist: r.ArtistID})
+		if i == 0 || r.UserID != user {
+			user, pseudonym, first = r.UserID, p.of(r.UserID), len(lines)
+			totals.Listeners++
+		}
+		// A listener hears few artists a day: a scan of their lines is
+		// cheaper than a map of every listener × artist.
+		n := first
+		for n < len(lines) && lines[n].Artist != r.ArtistID {
+			n++
+		}
+		if n == len(lines) {
+			lines = append(lines, Line{Listener: pseudonym, Artist: r.ArtistID})
+			artists[a].Listeners++
 		}
 		lines[n].Listens += r.Listens
 		lines[n].HeardMS += r.HeardMS
-
 		totals.Listens += r.Listens
 		totals.HeardMS += r.HeardMS
-		if !users[r.UserID] {
-			users[r.UserID] = true
-			totals.Listeners++
-		}
 	}
 	slices.SortFunc(tracks, func(a, b Group) int { return cmp.Compare(a.Track, b.Track) })
 	slices.SortFunc(artists, func(a, b Group) int { return cmp.Compare(a.Artist, b.Artist) })

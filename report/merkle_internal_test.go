@@ -3,7 +3,11 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
+
+	nineten "nineten.dev"
 )
 
 // TestMerkleProofs: for trees of 1 to 33 lines, every line's proof checks
@@ -37,5 +41,27 @@ func TestMerkleProofs(t *testing.T) {
 	l := [][]byte{leafHash([]byte("a")), leafHash([]byte("b")), leafHash([]byte("c"))}
 	if want := nodeHash(nodeHash(l[0], l[1]), l[2]); !bytes.Equal(merkleRoot(l), want) {
 		t.Fatal("the root of three leaves is not ((a,b),c)")
+	}
+}
+
+// TestAggregateIgnoresRowOrder: rows out of the store's order make the
+// same report (each listener's lines are still made once).
+func TestAggregateIgnoresRowOrder(t *testing.T) {
+	p := pseudonyms{key: []byte("k"), ID: "k"}
+	var rows []nineten.DayListening
+	for u := 1; u <= 20; u++ {
+		for k := range u % 5 {
+			rows = append(rows, nineten.DayListening{UserID: nineten.ID(u), TrackID: nineten.ID(k*3 + u%2 + 1), ArtistID: nineten.ID(k%3 + 1), Listens: int64(k + 1), HeardMS: int64(1000 * u)})
+		}
+	}
+	t1, a1, l1, s1 := aggregate(rows, p)
+	shuffled := slices.Clone(rows)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	t2, a2, l2, s2 := aggregate(shuffled, p)
+	if !slices.Equal(t1, t2) || !slices.Equal(a1, a2) || !slices.Equal(l1, l2) || s1 != s2 {
+		t.Fatalf("shuffled rows aggregate differently:\n%v %v\n%v %v", a1, s1, a2, s2)
+	}
+	if s1.Listeners != 16 || len(l1) == 0 {
+		t.Fatalf("totals %+v", s1)
 	}
 }

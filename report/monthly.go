@@ -45,44 +45,41 @@ const monthlyFormat = "9ten-monthly/1"
 func Compile(node string, month nineten.Period, pseudonymKey string, refs []DailyRef, dailies []*Daily) *Monthly {
 	m := &Monthly{Format: monthlyFormat, Node: node, Month: string(month), Pseudonyms: pseudonymKey, Dailies: refs,
 		Artists: []Group{}, Listening: []Line{}}
-	type la struct {
-		listener string
-		artist   nineten.ID
-	}
-	lines := map[la]*Line{}
-	artists := map[nineten.ID]*Group{}
-	listeners := map[string]bool{}
+	// Every day's lines in one list, sorted, then the same listener ×
+	// artist folded together: cheaper than a map of them all.
+	n := 0
 	for _, d := range dailies {
-		for _, l := range d.Listening {
-			k := la{l.Listener, l.Artist}
-			x, ok := lines[k]
+		n += len(d.Listening)
+	}
+	all := make([]Line, 0, n)
+	for _, d := range dailies {
+		all = append(all, d.Listening...)
+	}
+	sortLines(all)
+	artists := map[nineten.ID]*Group{}
+	for i, l := range all {
+		if i > 0 && all[i-1].Listener == l.Listener && all[i-1].Artist == l.Artist {
+			last := &m.Listening[len(m.Listening)-1]
+			last.Listens += l.Listens
+			last.HeardMS += l.HeardMS
+		} else {
+			m.Listening = append(m.Listening, l)
+			a, ok := artists[l.Artist]
 			if !ok {
-				x = &Line{Listener: l.Listener, Artist: l.Artist}
-				lines[k] = x
-				a, ok := artists[l.Artist]
-				if !ok {
-					a = &Group{Artist: l.Artist}
-					artists[l.Artist] = a
-				}
-				a.Listeners++
+				a = &Group{Artist: l.Artist}
+				artists[l.Artist] = a
 			}
-			x.Listens += l.Listens
-			x.HeardMS += l.HeardMS
-			a := artists[l.Artist]
-			a.Listens += l.Listens
-			a.HeardMS += l.HeardMS
-			m.Totals.Listens += l.Listens
-			m.Totals.HeardMS += l.HeardMS
-			if !listeners[l.Listener] {
-				listeners[l.Listener] = true
+			a.Listeners++
+			if i == 0 || all[i-1].Listener != l.Listener {
 				m.Totals.Listeners++
 			}
 		}
+		a := artists[l.Artist]
+		a.Listens += l.Listens
+		a.HeardMS += l.HeardMS
+		m.Totals.Listens += l.Listens
+		m.Totals.HeardMS += l.HeardMS
 	}
-	for _, l := range lines {
-		m.Listening = append(m.Listening, *l)
-	}
-	sortLines(m.Listening)
 	for _, a := range artists {
 		m.Artists = append(m.Artists, *a)
 	}

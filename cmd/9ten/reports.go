@@ -33,13 +33,8 @@ func reportFlags(f *pflag.FlagSet, o *reportOptions) {
 	f.StringSliceVar(&o.Auditors, "report-auditors", nil, "age recipients (age1…) of the auditors every listening report is also encrypted to, comma-separated")
 }
 
-// reportAgeFile is the node's age identity in the data directory: it
-// decrypts the node's listening reports (and its peers', to review them).
-const reportAgeFile = "node.age"
-
-// openReports makes the node's report service and publishes its keys in
-// the node actor.
-func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) error {
+// checkReportOptions says which report flag is wrong, and how.
+func checkReportOptions(o reportOptions) error {
 	if o.K < 1 {
 		return fmt.Errorf("--report-k %d: give at least 1 (the default %d keeps small groups of listeners private)", o.K, report.DefaultK)
 	}
@@ -50,6 +45,19 @@ func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) 
 		if u, err := url.Parse(p); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.Trim(u.Path, "/") != "" {
 			return fmt.Errorf("--cluster-peers: %q is not a node's base URL like https://music.example", p)
 		}
+	}
+	return nil
+}
+
+// reportAgeFile is the node's age identity in the data directory: it
+// decrypts the node's listening reports (and its peers', to review them).
+const reportAgeFile = "node.age"
+
+// openReports makes the node's report service and publishes its keys in
+// the node actor.
+func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) error {
+	if err := checkReportOptions(o); err != nil {
+		return err
 	}
 	cipher, err := seal.Load(filepath.Join(n.opts.Data, reportAgeFile))
 	if err != nil {
