@@ -17,6 +17,7 @@ import (
 	nineten "nineten.dev"
 	"nineten.dev/catalog"
 	"nineten.dev/demo"
+	"nineten.dev/report"
 )
 
 // Demo logins. They are printed for the newcomer; a demo node is not
@@ -125,6 +126,19 @@ func (n *node) seedDemo(ctx context.Context) error {
 	}
 	if err := n.seedListening(ctx, ids); err != nil {
 		return err
+	}
+	// The report calendar ran at start, before there was any listening:
+	// this month's days are reported again now (last month's were, when
+	// it was settled from its report).
+	today := time.Now().UTC().Format(time.DateOnly)
+	days, _ := report.Days(nineten.PeriodOf(time.Now()))
+	for _, day := range days {
+		if day >= today {
+			break
+		}
+		if _, err := n.reports.Daily(ctx, day, nil); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("Demo catalogue ready in %.1f s.\n", time.Since(start).Seconds())
 	return nil
