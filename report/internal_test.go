@@ -65,3 +65,63 @@ func TestAggregateIgnoresRowOrder(t *testing.T) {
 		t.Fatalf("totals %+v", s1)
 	}
 }
+
+// TestMonthIsTheSumOfItsDays: for random months, the compiled monthly
+// report's lines are the month's listening summed per listener × artist
+// directly, and its totals the sum of the days'.
+func TestMonthIsTheSumOfItsDays(t *testing.T) {
+	p := pseudonyms{key: []byte("k"), ID: "k"}
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 7))
+		type key struct {
+			user   nineten.ID
+			artist nineten.ID
+		}
+		direct := map[key]Line{}
+		var dailies []*Daily
+		var listens, heard int64
+		for range 1 + r.IntN(30) {
+			var rows []nineten.DayListening
+			for u := 1; u <= 1+r.IntN(40); u++ {
+				for tr := 1; tr <= 12; tr++ {
+					if r.IntN(4) != 0 {
+						continue
+					}
+					row := nineten.DayListening{UserID: nineten.ID(u), TrackID: nineten.ID(tr), ArtistID: nineten.ID(tr%5 + 1), Listens: 1 + r.Int64N(3), HeardMS: 30_000 + r.Int64N(500_000)}
+					rows = append(rows, row)
+					k := key{row.UserID, row.ArtistID}
+					l := direct[k]
+					l.Listener, l.Artist = p.of(row.UserID), row.ArtistID
+					l.Listens += row.Listens
+					l.HeardMS += row.HeardMS
+					direct[k] = l
+				}
+			}
+			d := &Daily{Pseudonyms: p.ID}
+			d.Tracks, d.Artists, d.Listening, d.Totals = aggregate(rows, p)
+			listens += d.Totals.Listens
+			heard += d.Totals.HeardMS
+			dailies = append(dailies, d)
+		}
+		m := Compile("n", "2026-11", p.ID, nil, dailies)
+		var want []Line
+		for _, l := range direct {
+			want = append(want, l)
+		}
+		sortLines(want)
+		if !slices.Equal(m.Listening, want) {
+			t.Fatalf("seed %d: the month's lines are not the month's listening", seed)
+		}
+		if m.Totals.Listens != listens || m.Totals.HeardMS != heard {
+			t.Fatalf("seed %d: month totals %+v; the days sum to %d listens, %d ms", seed, m.Totals, listens, heard)
+		}
+		var fromArtists Group
+		for _, a := range m.Artists {
+			fromArtists.Listens += a.Listens
+			fromArtists.HeardMS += a.HeardMS
+		}
+		if fromArtists.Listens != listens || fromArtists.HeardMS != heard {
+			t.Fatalf("seed %d: the artists sum to %+v", seed, fromArtists)
+		}
+	}
+}
