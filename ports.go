@@ -73,7 +73,7 @@ type UserStore interface {
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	UpdateUser(ctx context.Context, u *User) error
 	ListUsers(ctx context.Context, p Page) ([]User, int, error)
-	CountUsers(ctx context.Context) (int, error)
+	CountUsers(ctx context.Context) (int, error) // open accounts, not closed ones
 
 	CreateSession(ctx context.Context, s Session) error
 	SessionByHash(ctx context.Context, tokenHash string) (*Session, error)

@@ -158,7 +158,8 @@ func TestClosingAnAccountAcrossNodes(t *testing.T) {
 }
 
 // An admin disabling an account withdraws its public playlists from its
-// followers' servers, and enabling it again publishes them again.
+// followers' servers, and enabling it again publishes them again; an
+// admin closing it has them forget it.
 func TestDisabledOwnersPlaylistsAreWithdrawn(t *testing.T) {
 	a := nodetest.Start(t, "--dev-federation")
 	b := nodetest.Start(t, "--dev-federation")
@@ -193,6 +194,14 @@ func TestDisabledOwnersPlaylistsAreWithdrawn(t *testing.T) {
 		c := copies()
 		return len(c) == 1 && c[0] == "Road trip"
 	})
+	// The admin closes her account: A forgets her and her playlist.
+	admin.must(admin.json("DELETE", user, nil), 204, nil)
+	eventually(t, 30*time.Second, "A forgetting the account the admin closed", func() bool {
+		return len(copies()) == 0 && len(ana.follows()) == 0
+	})
+	if r := admin.json("PATCH", user, map[string]bool{"disabled": false}); r.StatusCode != http.StatusNotFound {
+		t.Errorf("enabling a closed account again: %d %s", r.StatusCode, r.Body)
+	}
 }
 
 // TestBrowserRemoteSocialAndClosing drives the web app on A: a listener

@@ -106,7 +106,7 @@ func (s *store) ListUsers(ctx context.Context, p nineten.Page) ([]nineten.User, 
 
 func (s *store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE deleted_at = 0`).Scan(&n); err != nil {
 		return 0, dbError("sqlstore.CountUsers", err, "")
 	}
 	return n, nil

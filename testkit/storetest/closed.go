@@ -92,6 +92,9 @@ var closedTests = []test{
 		if len(totals) != 1 || totals[0].UserID != ann.ID {
 			e.Errorf("totals after closing = %+v, want ann's listen", totals)
 		}
+		if n, err := e.s.CountUsers(e.ctx); err != nil || n != 1 {
+			e.Errorf("CountUsers after closing one of two: %d, %v; want 1", n, err)
+		}
 		// Nobody takes the name or the id.
 		e.wantKind(e.s.CreateUser(e.ctx, &nineten.User{Username: "ann", Role: nineten.RoleListener, CreatedAt: t0}), nineten.KindConflict)
 	}},
