@@ -275,10 +275,12 @@ func TestBrowserRemoteSocialAndClosing(t *testing.T) {
 	})
 
 	// Her account page: a new display name, then closing the account.
-	var who, notice string
+	var who, notice, balance string
 	run(
 		chromedp.Navigate(a.URL+"/app/me/account"),
 		chromedp.WaitVisible(`[data-testid=profile-form] input`),
+		chromedp.WaitVisible(`[data-testid=close-balance]`),
+		chromedp.Text(`[data-testid=close-balance]`, &balance),
 		// Typing replaces the selected old name.
 		chromedp.Evaluate(`document.querySelector('[data-testid=profile-form] input').select()`, nil),
 		chromedp.SendKeys(`[data-testid=profile-form] input`, "Lena L."),
@@ -294,8 +296,8 @@ func TestBrowserRemoteSocialAndClosing(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=closed-notice]`),
 		chromedp.Text(`[data-testid=closed-notice]`, &notice),
 	)
-	if who != "Lena L." || !strings.Contains(notice, "Your account is closed") {
-		t.Errorf("the header showed %q; after closing: %q", who, notice)
+	if who != "Lena L." || !strings.Contains(notice, "Your account is closed") || balance != "$0.00" {
+		t.Errorf("the header showed %q; the balance to keep %q; after closing: %q", who, balance, notice)
 	}
 	if r := lena.json("POST", "/api/v1/auth/login", map[string]string{"username": "lena", "password": "password-lena"}); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("logging in after closing: %d", r.StatusCode)

@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
-import { useTitle } from '../hooks.js';
+import { useFetch, useTitle } from '../hooks.js';
+import { formatMoney } from '../format.js';
 import { EditForm, ErrorBox, Guard } from '../components.js';
 import { navigate } from '../router.js';
 import { refreshSession, session, useSession } from '../session.js';
@@ -33,6 +34,7 @@ function AccountPanels() {
 }
 
 function CloseAccount({ user }) {
+  const money = useFetch(user.role === 'admin' ? null : '/api/v1/me/money');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
@@ -61,7 +63,7 @@ function CloseAccount({ user }) {
     <ul class="sub">
       <li>Your profile, playlists, comments, likes, follows and registered wallets are erased, and other servers are told to forget you and what you published. Your username stays reserved, so nobody can pose as you.</li>
       <li>Your subscription stops renewing. This month's $9 still goes to the artists you listened to this month; your listening is then unlinked from you.</li>
-      <li>Your balance (and any artist earnings) stays on the node's ledger: ask the node's admin to pay it out to you.</li>
+      <li>Your balance${money.data ? html` (<strong data-testid="close-balance">${formatMoney(money.data.balance)}</strong> now)` : ''} and any artist earnings stay on the node's ledger: ask the node's admin to pay them out to you.</li>
       <li>Your artist profiles and their music go too.</li>
     </ul>
     <form class="form" onSubmit=${submit}>
