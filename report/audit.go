@@ -27,7 +27,8 @@ import (
 //	ledger/anchors.json  every version the ledger anchors of each of those reports
 //	ledger/events.json   the month's ledger transactions, artists' credits only (no listener)
 //	attestations/        peers' attestations of the month, when there are any
-//	lines.json           the Merkle tree's lines: one per report, one per artist
+//	lines.json           the Merkle tree's lines: one per report, one per artist (listening
+//	                     left out, like in the reports' summaries, when fewer than k heard them)
 //	proofs.json          each line's Merkle proof
 //
 // An artist checks their own line (listening and earnings) with its proof
@@ -71,6 +72,9 @@ type AuditLine struct {
 	Listeners int64         `json:"listeners,omitempty"`
 	Earned    nineten.Micro `json:"earned,omitempty"`
 	SettleTxs []uint64      `json:"settle_txs,omitempty"`
+	// Suppressed: fewer listeners than the node's k heard the artist that
+	// month, so their listening is left out (their earnings are not).
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // LedgerEvent is a ledger transaction of the month as a bundle shows it:
@@ -150,6 +154,11 @@ func (s *Service) Export(ctx context.Context, month nineten.Period, w io.Writer)
 	artists := map[string]AuditLine{}
 	for _, g := range c.Monthly.Artists {
 		a := s.Node + "/" + strconv.FormatInt(int64(g.Artist), 10)
+		if g.Listeners < int64(s.k()) {
+			// A bundle goes to auditors and artists: small groups stay out.
+			artists[a] = AuditLine{Kind: "artist", Artist: a, Suppressed: true}
+			continue
+		}
 		artists[a] = AuditLine{Kind: "artist", Artist: a, Listens: g.Listens, HeardMS: g.HeardMS, Listeners: g.Listeners}
 	}
 	for a, m := range earned {

@@ -100,7 +100,11 @@ func auditVerifyCmd() *cobra.Command {
 			fmt.Fprintf(w, "  ledger:       %d transactions of the month\n", c.Events)
 			if a := c.Artist; a != nil {
 				fmt.Fprintf(w, "artist %s in %s:\n", a.Artist, m.Month)
-				fmt.Fprintf(w, "  listens:      %d by %d listeners, %d s heard\n", a.Listens, a.Listeners, a.HeardMS/1000)
+				if a.Suppressed {
+					fmt.Fprintf(w, "  listens:      left out (fewer listeners than the node publishes)\n")
+				} else {
+					fmt.Fprintf(w, "  listens:      %d by %d listeners, %d s heard\n", a.Listens, a.Listeners, a.HeardMS/1000)
+				}
 				fmt.Fprintf(w, "  earned:       $%s in %d settlement transactions %v\n", a.Earned, len(a.SettleTxs), a.SettleTxs)
 			}
 			return nil
