@@ -66,6 +66,7 @@ type DetectionListen struct {
 	HeardMS       int64
 	Network       string
 	Device        string
+	Held          bool // a flag holds it (awaiting review or confirmed)
 }
 
 // FlagQuery selects flags. Zero fields select everything.

@@ -152,15 +152,16 @@ func lookup(groups []group[int64], key int64) []*Listen {
 
 // spike finds an artist whose day's listening comes mostly from new
 // accounts, many of them, far above what the artist's established
-// listeners played on an ordinary day of the week before: bought plays
-// come from accounts made for them. The accounts flagged are the new ones
+// listeners played on an ordinary day of the week before (leaving out
+// what flags hold: another farm's plays are nobody's usual listening):
+// bought plays come from accounts made for them. The accounts flagged are the new ones
 // that gave that artist a good part of their day.
 func (d *detection) spike() {
 	newAge := d.th.NewAccountAge.Milliseconds()
 	usual := map[int64]int{}
 	for i := range d.before {
 		l := &d.before[i]
-		if l.Start >= d.from-History.Milliseconds() && d.from-l.Since >= newAge {
+		if l.Start >= d.from-History.Milliseconds() && d.from-l.Since >= newAge && !l.Held {
 			usual[l.Artist]++
 		}
 	}

@@ -25,6 +25,9 @@ type Listen struct {
 	HeardMS  int64
 	Network  string
 	Device   string
+	// Held says a flag holds the listen already (awaiting review or
+	// confirmed): it is not part of anyone's usual listening.
+	Held bool
 }
 
 // End is when the listen stopped playing, as far as anyone knows.

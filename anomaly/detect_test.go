@@ -296,6 +296,24 @@ func TestNewAccountSpike(t *testing.T) {
 		}
 		only(t, m, m.detect(t), anomaly.RuleNewAccountSpike, "artist:7", map[string]int64{"new_listens": 50, "new_accounts": 10, "usual_per_day": 1, "artist": 7}, farm...)
 	})
+	t.Run("the week before pushed by another farm, whose plays are held", func(t *testing.T) {
+		m := base()
+		for d := 1; d <= 7; d++ {
+			for i := range 200 {
+				m.add(anomaly.Listen{Listener: 200 + int64(i%5), Track: 70, Artist: 7, Held: true,
+					Start: day.Add(-time.Duration(d)*24*time.Hour + time.Duration(i)*time.Minute).UnixMilli(), HeardMS: 60_000})
+			}
+		}
+		var farm []int64
+		for a := int64(1); a <= 10; a++ {
+			farm = append(farm, a)
+			for i := range int64(5) {
+				m.add(anomaly.Listen{Listener: a, Since: day.Add(-48 * time.Hour).UnixMilli(), Track: 70 + i%2, Artist: 7,
+					Start: at(time.Duration(a)*time.Hour + time.Duration(i)*201*time.Second), HeardMS: 200_000})
+			}
+		}
+		only(t, m, m.detect(t), anomaly.RuleNewAccountSpike, "artist:7", map[string]int64{"usual_per_day": 1}, farm...)
+	})
 	t.Run("the same day from established fans", func(t *testing.T) {
 		m := base()
 		for a := int64(1); a <= 10; a++ {

@@ -54,7 +54,7 @@ func (s *Service) DetectDay(ctx context.Context, day time.Time) (int, error) {
 		ls = append(ls, Listen{
 			ID: int64(d.ListenID), Listener: int64(d.UserID), Since: d.UserCreatedAt.UnixMilli(),
 			Track: int64(d.TrackID), Artist: int64(d.ArtistID), TrackMS: d.TrackMS,
-			Start: d.StartedAt.UnixMilli(), HeardMS: d.HeardMS, Network: d.Network, Device: d.Device,
+			Start: d.StartedAt.UnixMilli(), HeardMS: d.HeardMS, Network: d.Network, Device: d.Device, Held: d.Held,
 		})
 		return nil
 	})

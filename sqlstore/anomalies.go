@@ -20,7 +20,7 @@ func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn fun
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT l.id, l.user_id, u.created_at, l.track_id, t.artist_id, t.duration_ms, l.started_at,
 			CASE WHEN ls.heard_ms > l.heard_ms THEN ls.heard_ms ELSE l.heard_ms END,
-			ls.network, ls.device
+			ls.network, ls.device, l.held
 		FROM listens l
 		JOIN listen_sessions ls ON ls.id = l.session_id
 		JOIN tracks t ON t.id = l.track_id
@@ -33,11 +33,11 @@ func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn fun
 	defer rows.Close()
 	for rows.Next() {
 		var d nineten.DetectionListen
-		var created, started int64
-		if err := rows.Scan(&d.ListenID, &d.UserID, &created, &d.TrackID, &d.ArtistID, &d.TrackMS, &started, &d.HeardMS, &d.Network, &d.Device); err != nil {
+		var created, started, held int64
+		if err := rows.Scan(&d.ListenID, &d.UserID, &created, &d.TrackID, &d.ArtistID, &d.TrackMS, &started, &d.HeardMS, &d.Network, &d.Device, &held); err != nil {
 			return dbError(op, err, "")
 		}
-		d.UserCreatedAt, d.StartedAt = fromMS(created), fromMS(started)
+		d.UserCreatedAt, d.StartedAt, d.Held = fromMS(created), fromMS(started), held != 0
 		if err := fn(d); err != nil {
 			return err
 		}

@@ -42,8 +42,9 @@ type RuleResult struct {
 	Precision     float64
 }
 
-// Evaluate runs the detector over every evaluated day of m, as the node
-// does each night, and scores its flags against the labels.
+// Evaluate runs the detector over every evaluated day of m, in order, as
+// the node does each night (what it flags is held for the days after),
+// and scores its flags against the labels. It marks m's listens held.
 func Evaluate(m *Month, th anomaly.Thresholds) Result {
 	flagged := map[int64][]string{} // listen → rules
 	ls := m.Listens
@@ -58,6 +59,7 @@ func Evaluate(m *Month, th anomaly.Thresholds) Result {
 				if !slices.Contains(flagged[id], f.Rule) {
 					flagged[id] = append(flagged[id], f.Rule)
 				}
+				ls[id-1].Held = true // as the node holds them for the days after
 			}
 		}
 	}

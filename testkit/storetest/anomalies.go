@@ -91,6 +91,12 @@ var anomalyTests = []test{
 		if n != 2 {
 			e.Errorf("new flags: got %d, want 2", n)
 		}
+		var held []bool
+		e.ok(e.s.DetectionListens(e.ctx, f.month, f.month.AddDate(0, 0, 1), func(d nineten.DetectionListen) error {
+			held = append(held, d.Held)
+			return nil
+		}))
+		e.same("which listens the detector sees held", []bool{true, true, true, false}, held)
 		// Saved again (detection re-run): nothing new, nothing changes.
 		n, err = e.s.SaveAnomalyFlags(e.ctx, flags)
 		e.ok(err)
