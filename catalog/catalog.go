@@ -203,6 +203,9 @@ func (s *Service) UpdateArtist(ctx context.Context, u *nineten.User, id nineten.
 	if err != nil {
 		return nil, nineten.E(op, err)
 	}
+	if a.Deleted() {
+		return nil, closedArtist(op, a)
+	}
 	if !mayEdit(u, a) {
 		return nil, nineten.E(op, nineten.KindPermission, "only the artist's owner or an admin may change this profile")
 	}
@@ -223,7 +226,17 @@ func (s *Service) UpdateArtist(ctx context.Context, u *nineten.User, id nineten.
 
 // Artist returns an artist profile.
 func (s *Service) Artist(ctx context.Context, id nineten.ID) (*nineten.Artist, error) {
-	return s.Store.ArtistByID(ctx, id)
+	a, err := s.Store.ArtistByID(ctx, id)
+	if err == nil && a.Deleted() {
+		return nil, closedArtist("catalog.Artist", a)
+	}
+	return a, err
+}
+
+// closedArtist is the error about an artist profile whose account was
+// closed: it is gone for everyone.
+func closedArtist(op string, a *nineten.Artist) error {
+	return nineten.E(op, nineten.KindNotFound, fmt.Sprintf("artist %d is gone: its account was closed", a.ID))
 }
 
 // Artists lists artist profiles, optionally filtered by name.

@@ -25,7 +25,7 @@ func TestClosingAnAccountAcrossNodes(t *testing.T) {
 	b := nodetest.Start(t, "--dev-federation", "--simulated-payments")
 	hostA, hostB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
 
-	boris, _ := signupArtist(t, b.URL, "boris", "Bo Band")
+	boris, artistID := signupArtist(t, b.URL, "boris", "Bo Band")
 	boris.must(boris.json("POST", "/api/v1/me/deposits/simulated", map[string]int64{"amount": 25_000_000}), 201, nil)
 	boris.must(boris.json("PUT", "/api/v1/me/subscription", nil), 200, nil)
 
@@ -112,6 +112,9 @@ func TestClosingAnAccountAcrossNodes(t *testing.T) {
 	}
 	if r := anon.json("GET", fmt.Sprintf("/api/v1/tracks/%d", tr.ID), nil); r.StatusCode != http.StatusNotFound {
 		t.Errorf("the closed artist's track answers %d", r.StatusCode)
+	}
+	if r := anon.json("GET", fmt.Sprintf("/api/v1/artists/%d", artistID), nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("the closed artist's profile answers %d", r.StatusCode)
 	}
 	if r := anon.json("POST", "/api/v1/auth/login", map[string]string{"username": "boris", "password": "password-boris"}); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("logging in to the closed account: %d", r.StatusCode)
