@@ -256,9 +256,15 @@ func (s *Service) store(ctx context.Context, h Header, content any, totals Group
 	digest := hex.EncodeToString(sum[:])
 	r, err := s.Store.Report(ctx, h.ID)
 	var a nineten.ReportAnchor
+	if err == nil && r.Content == digest && r.Version > 0 && !s.anchoredElse(ctx, r) {
+		return r, nil
+	}
 	switch {
 	case err == nil && r.Content == digest && r.Version > 0:
-		return r, nil
+		// The ledger's latest version is another file (two processes made
+		// the report at once, and this one's store came last): the stored
+		// file is anchored again below, as the latest version.
+		fallthrough
 	case err == nil && r.Content == digest:
 		// Stored but not anchored: the node stopped in between.
 	case err == nil || nineten.ErrorKind(err) == nineten.KindNotFound:
@@ -310,6 +316,17 @@ func (s *Service) store(ctx context.Context, h Header, content any, totals Group
 	}
 	s.log().Log(ctx, level, "listening report anchored", "report", r.ID, "version", r.Version, "hash", r.Hash, "listens", r.Listens)
 	return r, nil
+}
+
+// anchoredElse reports whether the ledger's latest version of r is
+// another file than r, in a month still open.
+func (s *Service) anchoredElse(ctx context.Context, r *nineten.StoredReport) bool {
+	all, err := s.Ledger.ReportAnchors(ctx, r.ID)
+	if err != nil || len(all) == 0 {
+		return false
+	}
+	last := all[len(all)-1]
+	return last.Hash != r.Hash && !last.Final
 }
 
 // recipients is the report's audience: the node, then the others, each once.

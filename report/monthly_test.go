@@ -45,6 +45,18 @@ func TestDailyIsIdempotentAndVersioned(t *testing.T) {
 		if len(anchors) != 2 || anchors[0].Hash != first.Hash || anchors[1].Hash != second.Hash || anchors[1].Signer != w.reports.Signer() {
 			t.Fatalf("anchors = %+v", anchors)
 		}
+		// Another process anchored its own sealing of the same day last,
+		// but stored first: the stored file is anchored again as the latest.
+		other := strings.Repeat("e", 64)
+		_, err = w.ledger.AnchorReport(ctx, nineten.ReportAnchor{ID: "daily-2025-06-03", Day: "2025-06-03", Hash: other, Signer: w.reports.Signer()})
+		ok(t, err)
+		healed, err := w.reports.Daily(ctx, "2025-06-03", nil)
+		ok(t, err)
+		anchors, err = w.ledger.ReportAnchors(ctx, "daily-2025-06-03")
+		ok(t, err)
+		if healed.Hash != second.Hash || healed.Version != 4 || len(anchors) != 4 || anchors[3].Hash != second.Hash {
+			t.Fatalf("after another process's version: stored %s v%d, anchors %+v", healed.Hash, healed.Version, anchors)
+		}
 		if _, err := (&embedded.Ledger{Store: db}).Verify(ctx, w.key.Public().(ed25519.PublicKey), nil); err != nil {
 			t.Fatalf("ledger verify after anchoring: %v", err)
 		}
