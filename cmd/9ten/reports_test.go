@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,5 +35,31 @@ func TestReportOptionsSayWhatIsWrong(t *testing.T) {
 		if err := checkReportOptions(o); err == nil || !strings.Contains(err.Error(), bad.says) {
 			t.Errorf("got %v, want an error saying %q", err, bad.says)
 		}
+	}
+}
+
+// Every process of a node needs the same node.age: one started with
+// another identity refuses to start and says which file to copy.
+func TestProcessesShareTheAgeIdentity(t *testing.T) {
+	data := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	o := options{Data: data, SettleDay: 20, MaxUploadMiB: 1, Reports: reportOptions{K: 10}}
+	n, err := openNode(t.Context(), o, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := n.reports.Cipher.Recipient()
+	n.Close()
+	if err := os.Remove(filepath.Join(data, reportAgeFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.Load(filepath.Join(data, reportAgeFile)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := openNode(t.Context(), o, log); err == nil {
+		n.Close()
+		t.Fatal("a process with another node.age started")
+	} else if !strings.Contains(err.Error(), "node.age is not the age identity") || !strings.Contains(err.Error(), first) {
+		t.Fatalf("refused with %q", err)
 	}
 }
