@@ -167,4 +167,15 @@
 // node's listeners paid each artist in a month is kept per artist node:
 // stmt/<YYYY-MM>/<artist node>/<paying node> holds a line "<artist id>
 // <micro-USD>" per artist, in lexical order (StatementsFor, StatementsTo).
+//
+// # Listening reports
+//
+// The listening a month is paid from is written down first: every node
+// anchors the SHA-256 of each signed daily and monthly listening report
+// (AnchorReport: report id, day or month, hash, signer) under
+// anchor/<node>/<report id>. Anchoring the same hash again writes nothing;
+// another hash is the report's next version, and every version is kept
+// (ReportAnchors), so a report cannot be changed without the ledger
+// showing it. Once the month is settled a report of it takes no new
+// version: what was paid from is final.
 package chaincode
