@@ -92,6 +92,12 @@ func TestListeningReportsThroughTheBinary(t *testing.T) {
 			}
 		}
 	}
+	if out = run(true, "report", "verify", file, "--offline"); strings.Contains(out, "anchored") || !strings.Contains(out, "signature OK") {
+		t.Fatalf("report verify --offline:\n%s", out)
+	}
+	if out = run(false, "report", "verify", file, "--offline", "--signer", actor.ReportSigner); !strings.Contains(out, "not by "+actor.ReportSigner) {
+		t.Fatalf("report verify with the peer's signer required:\n%s", out)
+	}
 	if out = run(false, "report", "verify", file, "--data", node.Data, "--identity", stranger); !strings.Contains(out, "not encrypted to this identity") {
 		t.Fatalf("a stranger's identity:\n%s", out)
 	}

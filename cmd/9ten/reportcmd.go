@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net/url"
@@ -179,12 +180,12 @@ func printChecks(w io.Writer, c *report.Checked) error {
 }
 
 func reportVerifyCmd() *cobra.Command {
-	var data, dbAddr, identity string
+	var data, dbAddr, identity, signer string
 	var offline bool
 	cmd := &cobra.Command{
 		Use:   "verify FILE",
 		Short: "Check a listening report's signature and its anchor on the ledger",
-		Long: "Check that FILE is a listening report signed by the key its header names and, unless\n" +
+		Long: "Check that FILE is a listening report signed by the key its header names (or --signer) and, unless\n" +
 			"--offline, that the node's ledger (in --data, or --db) anchors exactly its hash under\n" +
 			"that signer. With --identity (an age identity file of a recipient: the node's node.age,\n" +
 			"a peer's or an auditor's) it also decrypts the report and checks its content.",
@@ -194,7 +195,7 @@ func reportVerifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return verifyReport(cmd.Context(), cmd.OutOrStdout(), file, data, dbAddr, identity, offline)
+			return verifyReport(cmd.Context(), cmd.OutOrStdout(), file, data, dbAddr, identity, signer, offline)
 		},
 	}
 	f := cmd.Flags()
@@ -202,15 +203,22 @@ func reportVerifyCmd() *cobra.Command {
 	dbFlag(f, &dbAddr)
 	f.StringVar(&identity, "identity", "", "an age identity file to decrypt the report with")
 	f.BoolVar(&offline, "offline", false, "check the signature only, without the node's ledger")
+	f.StringVar(&signer, "signer", "", "require this signer (ed25519:…, the reportSigner of the node's actor)")
 	return cmd
 }
 
-func verifyReport(ctx context.Context, w io.Writer, file []byte, data, dbAddr, identity string, offline bool) error {
+func verifyReport(ctx context.Context, w io.Writer, file []byte, data, dbAddr, identity, signer string, offline bool) error {
 	f, err := report.Parse(file)
 	if err != nil {
 		return err
 	}
-	if err := f.Verify(nil); err != nil {
+	var want ed25519.PublicKey
+	if signer != "" {
+		if want, err = report.ParseSigner(signer); err != nil {
+			return fmt.Errorf("--signer: %s", nineten.ErrorMessage(err))
+		}
+	}
+	if err := f.Verify(want); err != nil {
 		return err
 	}
 	h := f.Header
