@@ -3,6 +3,7 @@ package nineten
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -190,15 +191,19 @@ type PlaylistStore interface {
 // browser). The media server records which segments it served to the
 // session; the player reports progress signed with the session's key.
 type ListenSession struct {
-	ID           string
-	TrackID      ID
-	UserID       ID     // zero for an anonymous listener
-	AnonID       string // stable per browser for anonymous listeners
-	StartedAt    time.Time
-	LastSeq      int64 // highest progress report sequence accepted
-	HeardMS      int64 // milliseconds heard, as last reported and capped
-	PositionMS   int64
-	LastReportAt time.Time
+	ID      string
+	TrackID ID // zero for a track of another server
+	// RemoteTrackID is set instead for a track of another server played
+	// through this node; the session's ID then starts with
+	// RemoteSessionPrefix.
+	RemoteTrackID ID
+	UserID        ID     // zero for an anonymous listener
+	AnonID        string // stable per browser for anonymous listeners
+	StartedAt     time.Time
+	LastSeq       int64 // highest progress report sequence accepted
+	HeardMS       int64 // milliseconds heard, as last reported and capped
+	PositionMS    int64
+	LastReportAt  time.Time
 	// Network and Device are keyed hashes (HMAC under the node secret) of
 	// the client's network (its IPv4 /24 or IPv6 /64) and of its browser
 	// (the browser cookie, else the user agent): enough for the fake-stream
@@ -207,6 +212,15 @@ type ListenSession struct {
 	Network string
 	Device  string
 }
+
+// RemoteSessionPrefix starts the id of every listen session of a track of
+// another server (and of no other): stores keep those sessions apart from
+// the sessions of this node's tracks, and tell them by their id alone.
+const RemoteSessionPrefix = "r."
+
+// IsRemoteSession reports whether a listen session id is one of a track
+// of another server.
+func IsRemoteSession(id string) bool { return strings.HasPrefix(id, RemoteSessionPrefix) }
 
 // ServedSegment is a media segment the node served to a listen session,
 // with the span of the track it covers.
@@ -242,8 +256,13 @@ type Listen struct {
 	Status     ListenStatus
 	Reason     string // why a listen is not verified
 	VerifiedAt time.Time
-	// Track is filled by reads that list listens with their tracks.
-	Track *Track
+	// RemoteTrackID is set instead of TrackID for a listen of a track of
+	// another server.
+	RemoteTrackID ID
+	// Track (or Remote, for a track of another server) is filled by reads
+	// that list listens with their tracks.
+	Track  *Track
+	Remote *RemoteTrack
 }
 
 // ListenStore keeps playback sessions and listens.
@@ -258,11 +277,12 @@ type ListenStore interface {
 	// makes replayed reports harmless.
 	UpdateListenProgress(ctx context.Context, s *ListenSession) error
 	// SaveListen creates or updates the listen of l.SessionID. A listen that
-	// becomes verified adds one to its track's play count, exactly once.
+	// becomes verified adds one to its track's play count, exactly once
+	// (tracks of other servers have no play count here).
 	SaveListen(ctx context.Context, l *Listen) error
 	ListenBySession(ctx context.Context, sessionID string) (*Listen, error)
-	// RecentListens lists a listener's verified listens, newest first,
-	// each with its track.
+	// RecentListens lists a listener's verified listens, of tracks here and
+	// of other servers, newest first, each with its track (Track or Remote).
 	RecentListens(ctx context.Context, userID ID, limit int) ([]Listen, error)
 	// SaveListening stores a batch of progress reports and served segments
 	// in one transaction: each report only if newer than the stored one,
@@ -272,8 +292,16 @@ type ListenStore interface {
 	// ListeningTotals sums verified listens of logged-in listeners that
 	// started in [q.From, q.To) and lasted at least q.MinHeardMS, per
 	// listener and artist, and calls fn for each in order of user, then
-	// artist. It streams: a month of a large node does not fit in memory.
+	// artist: this node's artists by id, then other servers' by Payee.
+	// Listens of tracks of other servers count only when their server
+	// named a payee. It streams: a month of a large node does not fit in
+	// memory.
 	ListeningTotals(ctx context.Context, q TotalsQuery, fn func(ListenerArtistTotal) error) error
+
+	// SaveRemoteTrack records (or refreshes, by IRI) a track of another
+	// server that a listener here plays through this node, and sets t.ID.
+	SaveRemoteTrack(ctx context.Context, t *RemoteTrack) error
+	RemoteTrackByID(ctx context.Context, id ID) (*RemoteTrack, error)
 }
 
 // SettingStore keeps facts about the node that all its processes must
@@ -296,9 +324,12 @@ type TotalsQuery struct {
 // ListenerArtistTotal is one listener's listening to one artist.
 type ListenerArtistTotal struct {
 	UserID   ID
-	ArtistID ID
-	Listens  int64
-	HeardMS  int64
+	ArtistID ID // zero for an artist of another server
+	// Payee is, for an artist of another server, their account on the
+	// ledger: "<their node>/<their id there>" (see RemoteTrack.Payee).
+	Payee   string
+	Listens int64
+	HeardMS int64
 }
 
 // ActorKeys are the signing keys of one federated actor: an RSA key for
@@ -510,6 +541,9 @@ const (
 // RemoteTrack is a track published on another server, as its Audio
 // object describes it. Media URLs point at that server.
 type RemoteTrack struct {
+	// ID is the node's record of the track, once a listener here played it
+	// through the node (see ListenStore.SaveRemoteTrack).
+	ID          ID
 	IRI         string
 	Title       string
 	Album       string
@@ -520,6 +554,14 @@ type RemoteTrack struct {
 	OriginalURL string
 	CoverURL    string
 	Published   time.Time
+	// ArtistIRI and ArtistName are the artist the track is attributed to.
+	ArtistIRI  string
+	ArtistName string
+	// Payee is whom the track's server says its plays pay: the artist's
+	// account on the ledger, "<node>/<artist id>", where node is the
+	// server's host (9ten's "payee" term). Without one, plays of the track
+	// cannot be paid and are not counted.
+	Payee string
 }
 
 // Federator is the node's part in the fediverse as the API uses it.

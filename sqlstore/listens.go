@@ -5,21 +5,48 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"nineten.dev"
 )
+
+// listenTables are the tables of one kind of listen session: of tracks of
+// this node, or of tracks of other servers (remote_*, see migration 16),
+// told apart by the session's id (nineten.IsRemoteSession). The two kinds
+// keep the same columns but their track column.
+type listenTables struct{ sessions, segments, listens, track string }
+
+var (
+	localListens  = listenTables{"listen_sessions", "served_segments", "listens", "track_id"}
+	remoteListens = listenTables{"remote_listen_sessions", "remote_served_segments", "remote_listens", "remote_track_id"}
+)
+
+func tablesOf(sessionID string) listenTables {
+	if nineten.IsRemoteSession(sessionID) {
+		return remoteListens
+	}
+	return localListens
+}
 
 func (s *store) CreateListenSession(ctx context.Context, ls *nineten.ListenSession) error {
 	const op = "sqlstore.CreateListenSession"
 	if ls.StartedAt.IsZero() {
 		ls.StartedAt = nowUTC()
 	}
+	tb, track := tablesOf(ls.ID), ls.TrackID
+	if nineten.IsRemoteSession(ls.ID) != (ls.RemoteTrackID != 0) || ls.TrackID != 0 && ls.RemoteTrackID != 0 {
+		return nineten.E(op, nineten.KindInvalid, fmt.Sprintf("listen session %q: a session of a remote track (and only one) has an id starting with %q", ls.ID, nineten.RemoteSessionPrefix))
+	}
+	if ls.RemoteTrackID != 0 {
+		track = ls.RemoteTrackID
+	}
 	res, err := s.write.ExecContext(ctx, `
-		INSERT INTO listen_sessions (id, track_id, user_id, anon_id, started_at,
+		INSERT INTO `+tb.sessions+` (id, `+tb.track+`, user_id, anon_id, started_at,
 			last_seq, heard_ms, position_ms, last_report_at, network, device)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		ls.ID, ls.TrackID, nullID(ls.UserID), ls.AnonID, ms(ls.StartedAt),
+		ls.ID, track, nullID(ls.UserID), ls.AnonID, ms(ls.StartedAt),
 		ls.LastSeq, ls.HeardMS, ls.PositionMS, ms(ls.LastReportAt), ls.Network, ls.Device)
 	return inserted(op, res, err, fmt.Sprintf("listen session %q already exists", ls.ID))
 }
@@ -28,10 +55,14 @@ func (s *store) ListenSessionByID(ctx context.Context, id string) (*nineten.List
 	const op = "sqlstore.ListenSessionByID"
 	ls := nineten.ListenSession{ID: id}
 	var started, reported int64
+	tb, track := tablesOf(id), &ls.TrackID
+	if tb == remoteListens {
+		track = &ls.RemoteTrackID
+	}
 	err := s.read.QueryRowContext(ctx, `
-		SELECT track_id, coalesce(user_id, 0), anon_id, started_at, last_seq, heard_ms, position_ms, last_report_at, network, device
-		FROM listen_sessions WHERE id = ?`, id,
-	).Scan(&ls.TrackID, &ls.UserID, &ls.AnonID, &started, &ls.LastSeq, &ls.HeardMS, &ls.PositionMS, &reported, &ls.Network, &ls.Device)
+		SELECT `+tb.track+`, coalesce(user_id, 0), anon_id, started_at, last_seq, heard_ms, position_ms, last_report_at, network, device
+		FROM `+tb.sessions+` WHERE id = ?`, id,
+	).Scan(track, &ls.UserID, &ls.AnonID, &started, &ls.LastSeq, &ls.HeardMS, &ls.PositionMS, &reported, &ls.Network, &ls.Device)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "listen session %q", id)
 	}
@@ -47,7 +78,7 @@ func (s *store) ListenSessionByID(ctx context.Context, id string) (*nineten.List
 func (s *store) RecordServedSegment(ctx context.Context, seg nineten.ServedSegment) error {
 	const op = "sqlstore.RecordServedSegment"
 	_, err := s.write.ExecContext(ctx, `
-		INSERT INTO served_segments (session_id, rendition, idx, start_ms, end_ms, served_at)
+		INSERT INTO `+tablesOf(seg.SessionID).segments+` (session_id, rendition, idx, start_ms, end_ms, served_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (session_id, rendition, idx) DO NOTHING`,
 		seg.SessionID, seg.Rendition, seg.Index, seg.StartMS, seg.EndMS, ms(seg.ServedAt))
@@ -61,7 +92,7 @@ func (s *store) RecordServedSegment(ctx context.Context, seg nineten.ServedSegme
 func (s *store) ServedSegments(ctx context.Context, sessionID string) ([]nineten.ServedSegment, error) {
 	segs, err := queryAll(ctx, s.read, scanSegment, `
 		SELECT session_id, rendition, idx, start_ms, end_ms, served_at
-		FROM served_segments WHERE session_id = ? ORDER BY rendition, idx`, sessionID)
+		FROM `+tablesOf(sessionID).segments+` WHERE session_id = ? ORDER BY rendition, idx`, sessionID)
 	if err != nil {
 		return nil, dbError("sqlstore.ServedSegments", err, "")
 	}
@@ -84,8 +115,9 @@ func scanSegment(row scanner) (*nineten.ServedSegment, error) {
 // missing session from a stale report.
 func (s *store) UpdateListenProgress(ctx context.Context, ls *nineten.ListenSession) error {
 	const op = "sqlstore.UpdateListenProgress"
+	tb := tablesOf(ls.ID)
 	res, err := s.write.ExecContext(ctx, `
-		UPDATE listen_sessions SET last_seq = ?, heard_ms = ?, position_ms = ?, last_report_at = ?
+		UPDATE `+tb.sessions+` SET last_seq = ?, heard_ms = ?, position_ms = ?, last_report_at = ?
 		WHERE id = ? AND last_seq < ?`,
 		ls.LastSeq, ls.HeardMS, ls.PositionMS, ms(ls.LastReportAt), ls.ID, ls.LastSeq)
 	if err != nil {
@@ -95,7 +127,7 @@ func (s *store) UpdateListenProgress(ctx context.Context, ls *nineten.ListenSess
 		return err
 	}
 	var last int64
-	err = s.write.QueryRowContext(ctx, `SELECT last_seq FROM listen_sessions WHERE id = ?`, ls.ID).Scan(&last)
+	err = s.write.QueryRowContext(ctx, `SELECT last_seq FROM `+tb.sessions+` WHERE id = ?`, ls.ID).Scan(&last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound(op, "listen session %q", ls.ID)
 	}
@@ -116,13 +148,17 @@ func (s *store) SaveListen(ctx context.Context, l *nineten.Listen) error {
 	if l.Status != nineten.ListenVerified && l.Status != nineten.ListenUnverified {
 		return nineten.E(op, nineten.KindInvalid, fmt.Sprintf("%q is not a listen status", l.Status))
 	}
+	tb, track := tablesOf(l.SessionID), l.TrackID
+	if tb == remoteListens {
+		track = l.RemoteTrackID
+	}
 	var stored nineten.Listen
 	err := s.atomic(ctx, func(q querier) error {
 		stored = *l // afresh on every attempt: atomic may retry
 		var prev nineten.ListenStatus
 		var prevVerifiedAt int64
 		err := q.QueryRowContext(ctx,
-			`SELECT status, verified_at FROM listens WHERE session_id = ?`, l.SessionID,
+			`SELECT status, verified_at FROM `+tb.listens+` WHERE session_id = ?`, l.SessionID,
 		).Scan(&prev, &prevVerifiedAt)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -138,24 +174,29 @@ func (s *store) SaveListen(ctx context.Context, l *nineten.Listen) error {
 		default:
 			stored.VerifiedAt = time.Time{}
 		}
-		var started int64
+		var started, trackID int64
 		err = q.QueryRowContext(ctx, `
-			INSERT INTO listens (session_id, track_id, user_id, anon_id, started_at,
+			INSERT INTO `+tb.listens+` (session_id, `+tb.track+`, user_id, anon_id, started_at,
 				heard_ms, status, reason, verified_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (session_id) DO UPDATE SET
-				heard_ms = CASE WHEN excluded.heard_ms > listens.heard_ms THEN excluded.heard_ms ELSE listens.heard_ms END,
+				heard_ms = CASE WHEN excluded.heard_ms > `+tb.listens+`.heard_ms THEN excluded.heard_ms ELSE `+tb.listens+`.heard_ms END,
 				status = excluded.status,
 				reason = excluded.reason,
 				verified_at = excluded.verified_at
-			RETURNING id, track_id, coalesce(user_id, 0), anon_id, started_at, heard_ms`,
-			stored.SessionID, stored.TrackID, nullID(stored.UserID), stored.AnonID, ms(stored.StartedAt),
+			RETURNING id, `+tb.track+`, coalesce(user_id, 0), anon_id, started_at, heard_ms`,
+			stored.SessionID, track, nullID(stored.UserID), stored.AnonID, ms(stored.StartedAt),
 			stored.HeardMS, stored.Status, stored.Reason, ms(stored.VerifiedAt),
-		).Scan(&stored.ID, &stored.TrackID, &stored.UserID, &stored.AnonID, &started, &stored.HeardMS)
+		).Scan(&stored.ID, &trackID, &stored.UserID, &stored.AnonID, &started, &stored.HeardMS)
 		if err != nil {
 			return err
 		}
 		stored.StartedAt = fromMS(started)
+		if tb == remoteListens {
+			stored.RemoteTrackID = nineten.ID(trackID)
+			return nil // no play count: the track is counted on its own server
+		}
+		stored.TrackID = nineten.ID(trackID)
 		if prev != nineten.ListenVerified && stored.Status == nineten.ListenVerified {
 			_, err = q.ExecContext(ctx, `UPDATE tracks SET play_count = play_count + 1 WHERE id = ?`, stored.TrackID)
 		}
@@ -204,13 +245,17 @@ func scanListenTrack(row scanner) (*nineten.Listen, error) {
 
 func (s *store) ListenBySession(ctx context.Context, sessionID string) (*nineten.Listen, error) {
 	const op = "sqlstore.ListenBySession"
+	tb := tablesOf(sessionID)
 	l, err := scanListen(s.read.QueryRowContext(ctx,
-		`SELECT `+listenCols+` FROM listens l WHERE l.session_id = ?`, sessionID))
+		`SELECT `+strings.Replace(listenCols, "l.track_id", "l."+tb.track, 1)+` FROM `+tb.listens+` l WHERE l.session_id = ?`, sessionID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "the listen of session %q", sessionID)
 	}
 	if err != nil {
 		return nil, dbError(op, err, "")
+	}
+	if tb == remoteListens {
+		l.TrackID, l.RemoteTrackID = 0, l.TrackID
 	}
 	return l, nil
 }
@@ -229,5 +274,16 @@ func (s *store) RecentListens(ctx context.Context, userID nineten.ID, limit int)
 	if err != nil {
 		return nil, dbError("sqlstore.RecentListens", err, "")
 	}
-	return listens, nil
+	remote, err := queryAll(ctx, s.read, scanRemoteListen, `
+		SELECT `+strings.Replace(listenCols, "l.track_id", "l.remote_track_id", 1)+`, `+remoteTrackCols+`
+		FROM remote_listens l JOIN remote_tracks rt ON rt.id = l.remote_track_id
+		WHERE l.user_id = ? AND l.status = 'verified'
+		ORDER BY l.started_at DESC, l.id DESC LIMIT ?`, userID, limit)
+	if err != nil {
+		return nil, dbError("sqlstore.RecentListens", err, "")
+	}
+	// Both lists are newest first; the newest of either are kept.
+	all := append(listens, remote...)
+	slices.SortStableFunc(all, func(a, b nineten.Listen) int { return b.StartedAt.Compare(a.StartedAt) })
+	return all[:min(len(all), limit)], nil
 }
