@@ -3,6 +3,7 @@ package nineten
 import (
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -332,6 +333,15 @@ type ListenerArtistTotal struct {
 	HeardMS int64
 }
 
+// Artist is the artist's account on the ledger of node: "<node>/<artist
+// id>" for an artist here, the payee for an artist of another server.
+func (t ListenerArtistTotal) Artist(node string) string {
+	if t.Payee != "" {
+		return t.Payee
+	}
+	return node + "/" + strconv.FormatInt(int64(t.ArtistID), 10)
+}
+
 // ActorKeys are the signing keys of one federated actor: an RSA key for
 // HTTP signatures (what every fediverse server understands) and an Ed25519
 // key for RFC 9421 signatures and FEP-521a proofs. They are made on first
@@ -559,8 +569,8 @@ type RemoteTrack struct {
 	ArtistName string
 	// Payee is whom the track's server says its plays pay: the artist's
 	// account on the ledger, "<node>/<artist id>", where node is the
-	// server's host (9ten's "payee" term). Without one, plays of the track
-	// cannot be paid and are not counted.
+	// server's host (9ten's "ledgerAccount" term). Without one, plays of
+	// the track cannot be paid and are not counted.
 	Payee string
 }
 

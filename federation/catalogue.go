@@ -1,8 +1,10 @@
 package federation
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -141,4 +143,53 @@ func parseDuration(raw json.RawMessage) int64 {
 		}
 	}
 	return ms
+}
+
+// PlayableTrack looks up a track of another server by its ActivityPub id
+// for a listener here who plays it through this node: what it is, where
+// it streams, and whom its plays pay. The payee is taken only in the form
+// "<the track's host>/<id>": a server names accounts of its own artists,
+// never another server's, and statements go to the host it names.
+func (f *Service) PlayableTrack(ctx context.Context, iri string) (*nineten.RemoteTrack, error) {
+	const op = "federation.PlayableTrack"
+	if strings.HasPrefix(iri, f.url("/")) {
+		return nil, nineten.E(op, nineten.KindInvalid, "that track is on this node: play it from its page here")
+	}
+	if f.blocked(ctx, iri) {
+		return nil, errBlocked(op, iri)
+	}
+	var o object
+	if err := f.Client.GetJSON(ctx, iri, "", f.signGET(ctx), &o); err != nil {
+		return nil, nineten.E(op, "cannot fetch "+iri, err)
+	}
+	if o.ID != iri || o.Type.main() != "Audio" {
+		return nil, nineten.E(op, nineten.KindNotFound, iri+" is not a track")
+	}
+	t := remoteTrack(&o)
+	if by := o.AttributedTo.first(); by != "" && sameHost(by, iri) {
+		t.ArtistIRI = by
+		if a, err := f.RemoteActor(ctx, by, false); err == nil {
+			t.ArtistName = cmp.Or(a.Name, a.Handle)
+		}
+	}
+	u, _ := url.Parse(iri)
+	if node, id, ok := strings.Cut(o.LedgerAccount, "/"); ok && strings.EqualFold(node, u.Host) && ledgerID(node) && ledgerID(id) {
+		t.Payee = o.LedgerAccount
+	}
+	return &t, nil
+}
+
+// ledgerID reports whether s can name a node or an artist on the ledger
+// (1–128 characters from A–Z a–z 0–9 . _ ~ @ : + -): a payee that cannot
+// would make the month's settlement fail for everyone.
+func ledgerID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._~@:+-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -50,7 +50,8 @@ type Service struct {
 	MediaClient *safehttp.Client
 	// Ledger is the node's ledger and LedgerNode its name there (the host
 	// of its URL at first start): settlement statements are read from it
-	// and payouts of other nodes' artists recorded on it.
+	// and payouts of other nodes' artists recorded on it; tracks name their
+	// artist's account "<LedgerNode>/<artist id>" (ledgerAccount).
 	Ledger     nineten.Ledger
 	LedgerNode string
 	// RetryBase is the wait before a failed delivery's first retry

@@ -3,6 +3,7 @@ package federation
 import (
 	"crypto/ed25519"
 	"fmt"
+	"strconv"
 	"time"
 
 	nineten "nineten.dev"
@@ -39,6 +40,7 @@ var terms = map[string]any{
 	"genre":           "nineten:genre",
 	"artistName":      "nineten:artistName",
 	"waveform":        map[string]any{"@id": "nineten:waveform", "@type": "@id"},
+	"ledgerAccount":   "nineten:ledgerAccount",
 	"reportRecipient": "nineten:reportRecipient",
 	"reportSigner":    "nineten:reportSigner",
 	"cluster":         "nineten:cluster",
@@ -152,6 +154,11 @@ func (f *Service) trackObject(t *nineten.Track, artist *nineten.Artist) map[stri
 	}
 	if t.CoverKey != "" {
 		obj["icon"] = map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": media + "/cover-600.jpg"}
+	}
+	if f.LedgerNode != "" {
+		// Whom plays of the track pay: the artist's account on the ledger,
+		// for nodes whose listeners play it (see listen/remote.go).
+		obj["ledgerAccount"] = f.LedgerNode + "/" + strconv.FormatInt(int64(artist.ID), 10)
 	}
 	return obj
 }

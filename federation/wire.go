@@ -185,6 +185,9 @@ type object struct {
 	// Track is, on a 9ten Note, the IRI of its Audio object and, on a
 	// Funkwhale Audio, the Track object the upload is a file of.
 	Track json.RawMessage `json:"track"`
+	// LedgerAccount is, on a 9ten Audio, whom its plays pay: the artist's
+	// account on the ledger, "<node>/<artist id>".
+	LedgerAccount string `json:"ledgerAccount"`
 }
 
 func (o *object) UnmarshalJSON(data []byte) error {

@@ -36,6 +36,7 @@ type live struct {
 	sess       nineten.ListenSession // progress as last accepted here
 	durationMS int64
 	threshold  time.Duration
+	hlsDir     string // blob key prefix of the track's HLS files, ending in "/"
 	verified   bool                    // its verified listen is stored
 	served     []nineten.ServedSegment // segments this process served to it
 	dirty      bool                    // progress not yet written
@@ -119,11 +120,25 @@ func (s *Service) session(ctx context.Context, id string) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	track, err := s.Store.TrackByID(ctx, sess.TrackID)
-	if err != nil {
-		return nil, err
+	var durationMS int64
+	var hlsDir string
+	if sess.RemoteTrackID != 0 {
+		t, err := s.Store.RemoteTrackByID(ctx, sess.RemoteTrackID)
+		if err != nil {
+			return nil, err
+		}
+		if hlsDir, err = remoteHLSDir(t); err != nil {
+			return nil, err
+		}
+		durationMS = t.DurationMS
+	} else {
+		t, err := s.Store.TrackByID(ctx, sess.TrackID)
+		if err != nil {
+			return nil, err
+		}
+		durationMS, hlsDir = t.DurationMS, localHLSDir(t.ID)
 	}
-	l = &live{sess: *sess, durationMS: track.DurationMS, threshold: s.thresholdFor(track), seen: s.now()}
+	l = &live{sess: *sess, durationMS: durationMS, threshold: s.thresholdFor(durationMS), hlsDir: hlsDir, seen: s.now()}
 	if prev, err := s.Store.ListenBySession(ctx, id); err == nil {
 		l.verified = prev.Status == nineten.ListenVerified
 	} else if nineten.ErrorKind(err) != nineten.KindNotFound {
@@ -149,12 +164,12 @@ func (s *Service) session(ctx context.Context, id string) (*live, error) {
 
 // remember keeps a session this process just opened, so that its segments
 // and reports need no reads to find it: nothing was served or heard yet.
-func (s *Service) remember(sess *nineten.ListenSession, track *nineten.Track) {
+func (s *Service) remember(sess *nineten.ListenSession, durationMS int64, hlsDir string) {
 	in := &s.ingest
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.running {
-		in.sessions[sess.ID] = &live{sess: *sess, durationMS: track.DurationMS, threshold: s.thresholdFor(track), seen: sess.StartedAt}
+		in.sessions[sess.ID] = &live{sess: *sess, durationMS: durationMS, threshold: s.thresholdFor(durationMS), hlsDir: hlsDir, seen: sess.StartedAt}
 	}
 }
 

@@ -47,6 +47,13 @@ type Service struct {
 	// Verified is called when a listen becomes verified, once per listen
 	// in this process: to share it with the listener's followers.
 	Verified func(ctx context.Context, l *nineten.Listen)
+	// Resolve looks up a track of another server by its ActivityPub id
+	// (with whom its plays pay), and Fetch reads a streaming file of
+	// another server (host, path there) that is not in Blobs: with both,
+	// listeners here can play other servers' tracks through this node and
+	// have those plays verified and paid (see remote.go).
+	Resolve func(ctx context.Context, iri string) (*nineten.RemoteTrack, error)
+	Fetch   func(ctx context.Context, host, path string) ([]byte, error)
 
 	mu        sync.Mutex
 	playlists map[string][]nineten.Segment // by blob key; media is immutable per track
@@ -60,6 +67,9 @@ type Started struct {
 	Key              string `json:"key"` // hex; signs progress reports
 	ThresholdMS      int64  `json:"threshold_ms"`
 	ReportIntervalMS int64  `json:"report_interval_ms"`
+	// HLSURL is, for a track of another server, where the player streams
+	// it: through this node, which must serve the audio to verify it.
+	HLSURL string `json:"hls_url,omitempty"`
 }
 
 // Report is a progress report from the player.
@@ -136,10 +146,8 @@ func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string
 	if !t.Visible() {
 		return nil, nineten.E(op, nineten.KindNotFound, fmt.Sprintf("track %d is not available for listening", trackID))
 	}
-	var id [16]byte
-	_, _ = rand.Read(id[:])
 	sess := &nineten.ListenSession{
-		ID:        base64.RawURLEncoding.EncodeToString(id[:]),
+		ID:        sessionID(),
 		TrackID:   trackID,
 		StartedAt: s.now(),
 		Network:   s.tag("network", networkOf(from.Addr)),
@@ -156,24 +164,38 @@ func (s *Service) Start(ctx context.Context, viewer *nineten.User, anonID string
 	if err := s.Store.CreateListenSession(ctx, sess); err != nil {
 		return nil, nineten.E(op, err)
 	}
-	s.remember(sess, t)
+	s.remember(sess, t.DurationMS, localHLSDir(t.ID))
+	return s.started(sess.ID, t.DurationMS), nil
+}
+
+// sessionID makes a new random session id.
+func sessionID() string {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+func (s *Service) started(id string, durationMS int64) *Started {
 	interval := s.ReportInterval
 	if interval <= 0 {
 		interval = DefaultReportInterval
 	}
 	return &Started{
-		SessionID:        sess.ID,
-		Key:              hex.EncodeToString(s.Key(sess.ID)),
-		ThresholdMS:      s.thresholdFor(t).Milliseconds(),
+		SessionID:        id,
+		Key:              hex.EncodeToString(s.Key(id)),
+		ThresholdMS:      s.thresholdFor(durationMS).Milliseconds(),
 		ReportIntervalMS: interval.Milliseconds(),
-	}, nil
+	}
 }
 
 // thresholdFor is the listening time that makes a listen: the threshold,
 // or the whole track when it is shorter.
-func (s *Service) thresholdFor(t *nineten.Track) time.Duration {
-	return min(s.threshold(), time.Duration(t.DurationMS)*time.Millisecond)
+func (s *Service) thresholdFor(durationMS int64) time.Duration {
+	return min(s.threshold(), time.Duration(durationMS)*time.Millisecond)
 }
+
+// localHLSDir is where a track of this node keeps its HLS files.
+func localHLSDir(id nineten.ID) string { return fmt.Sprintf("tracks/%d/hls/", id) }
 
 // SegmentServed records that the media server served a segment file of a
 // track's HLS rendition to a session. file is the path under the track's
@@ -182,6 +204,15 @@ func (s *Service) thresholdFor(t *nineten.Track) time.Duration {
 // tracks. It must be called only after the bytes were sent.
 func (s *Service) SegmentServed(ctx context.Context, sessionID string, trackID nineten.ID, file string) error {
 	const op = "listen.SegmentServed"
+	if nineten.IsRemoteSession(sessionID) {
+		return nil
+	}
+	return s.segmentServed(ctx, op, sessionID, func(l *live) bool { return l.sess.TrackID == trackID }, file)
+}
+
+// segmentServed records a served segment file (a path under the HLS
+// directory) for a session, if match accepts the session.
+func (s *Service) segmentServed(ctx context.Context, op, sessionID string, match func(*live) bool, file string) error {
 	rendition, name := path.Split(file)
 	rendition = strings.TrimSuffix(rendition, "/")
 	if rendition == "" || strings.Contains(rendition, "/") || !strings.HasPrefix(name, "seg") || !strings.HasSuffix(name, ".m4s") {
@@ -198,10 +229,10 @@ func (s *Service) SegmentServed(ctx context.Context, sessionID string, trackID n
 		}
 		return nineten.E(op, err)
 	}
-	if l.sess.TrackID != trackID {
+	if !match(l) {
 		return nil
 	}
-	segs, err := s.playlist(ctx, fmt.Sprintf("tracks/%d/hls/%s/index.m3u8", trackID, rendition))
+	segs, err := s.playlist(ctx, l.hlsDir+rendition+"/index.m3u8")
 	if err != nil {
 		return nineten.E(op, err)
 	}
@@ -241,12 +272,7 @@ func (s *Service) playlist(ctx context.Context, key string) ([]nineten.Segment, 
 	if ok {
 		return segs, nil
 	}
-	b, err := s.Blobs.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	segs, err = nineten.ParseMediaPlaylist(b)
+	segs, err := s.readPlaylist(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +353,7 @@ func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Ou
 		return out, nil
 	}
 	li := &nineten.Listen{
-		SessionID: sessionID, TrackID: report.TrackID, UserID: report.UserID, AnonID: report.AnonID,
+		SessionID: sessionID, TrackID: report.TrackID, RemoteTrackID: report.RemoteTrackID, UserID: report.UserID, AnonID: report.AnonID,
 		StartedAt: report.StartedAt, HeardMS: heard, Status: nineten.ListenVerified,
 	}
 	switch {
@@ -348,7 +374,8 @@ func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Ou
 		l.mu.Lock()
 		l.verified = true
 		l.mu.Unlock()
-		if !verified && s.Verified != nil {
+		// Shared listens are of this node's tracks only, for now.
+		if !verified && s.Verified != nil && li.TrackID != 0 {
 			s.Verified(ctx, li)
 		}
 	}

@@ -102,7 +102,7 @@ func (s *Service) Totals(ctx context.Context, period nineten.Period, progress fu
 	err = s.Store.ListeningTotals(ctx, q, func(t nineten.ListenerArtistTotal) error {
 		out = append(out, nineten.ListeningTotal{
 			Listener:     strconv.FormatInt(int64(t.UserID), 10),
-			Artist:       s.Node + "/" + strconv.FormatInt(int64(t.ArtistID), 10),
+			Artist:       t.Artist(s.Node),
 			Listens:      t.Listens,
 			SecondsHeard: t.HeardMS / 1000,
 		})

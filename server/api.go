@@ -658,7 +658,12 @@ func (s *Server) startListen(w http.ResponseWriter, r *http.Request) error {
 		anon = browser
 	}
 	from := listen.Client{Addr: clientAddr(r), Browser: browser, UserAgent: r.UserAgent()}
-	started, err := s.Listens.Start(r.Context(), viewer, anon, in.TrackID, from)
+	var started *listen.Started
+	if in.TrackIRI != "" {
+		started, err = s.Listens.StartRemote(r.Context(), viewer, in.TrackIRI, from)
+	} else {
+		started, err = s.Listens.Start(r.Context(), viewer, anon, in.TrackID, from)
+	}
 	if err != nil {
 		return err
 	}
@@ -691,8 +696,15 @@ func (s *Server) myListens(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := listenList{Items: []listenJSON{}}
 	for _, l := range ls {
-		if l.Track != nil {
-			out.Items = append(out.Items, listenJSON{Track: toTrack(l.Track), StartedAt: l.StartedAt, HeardMS: l.HeardMS})
+		switch {
+		case l.Track != nil:
+			t := toTrack(l.Track)
+			out.Items = append(out.Items, listenJSON{Track: &t, StartedAt: l.StartedAt, HeardMS: l.HeardMS})
+		case l.Remote != nil:
+			out.Items = append(out.Items, listenJSON{Remote: &remoteListenJSON{
+				ID: l.Remote.IRI, Title: l.Remote.Title, Artist: l.Remote.ArtistName, ArtistID: l.Remote.ArtistIRI,
+				PageURL: l.Remote.PageURL, DurationMS: l.Remote.DurationMS, Payee: l.Remote.Payee,
+			}, StartedAt: l.StartedAt, HeardMS: l.HeardMS})
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

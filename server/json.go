@@ -203,10 +203,25 @@ type trackEnvelope struct {
 	Track trackJSON `json:"track"`
 }
 
+// listenJSON is a listen of a track here (track) or of another server
+// (remote).
 type listenJSON struct {
-	Track     trackJSON `json:"track"`
-	StartedAt time.Time `json:"started_at"`
-	HeardMS   int64     `json:"heard_ms"`
+	Track     *trackJSON        `json:"track,omitempty"`
+	Remote    *remoteListenJSON `json:"remote,omitempty"`
+	StartedAt time.Time         `json:"started_at"`
+	HeardMS   int64             `json:"heard_ms"`
+}
+
+// remoteListenJSON is a track of another server played through this node.
+type remoteListenJSON struct {
+	ID         string `json:"id"` // its ActivityPub id
+	Title      string `json:"title"`
+	Artist     string `json:"artist"`
+	ArtistID   string `json:"artist_id"` // the artist's ActivityPub id
+	PageURL    string `json:"page_url"`
+	DurationMS int64  `json:"duration_ms"`
+	// Payee is the artist's account its plays pay: "<node>/<artist id>".
+	Payee string `json:"payee"`
 }
 
 type listenList struct {
@@ -268,7 +283,10 @@ type tokenInput struct {
 }
 
 type listenStart struct {
-	TrackID nineten.ID `json:"track_id"`
+	TrackID nineten.ID `json:"track_id,omitempty"`
+	// TrackIRI names a track of another server instead, played through
+	// this node (logged-in listeners only): the answer's hls_url streams it.
+	TrackIRI string `json:"track_iri,omitempty"`
 }
 
 type uploadForm struct {

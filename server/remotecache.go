@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -33,30 +34,51 @@ func cachedRemoteURL(raw string) string {
 }
 
 // remoteMedia serves a remote track's streaming file from the cache,
-// fetching it on first use.
+// fetching it on first use. Without the cache, it still relays the files
+// of a remote track to the listen session playing it through this node
+// (listen/remote.go), and records the segments sent, so the play counts.
 func (s *Server) remoteMedia(w http.ResponseWriter, r *http.Request) {
 	host, p := r.PathValue("host"), "/"+r.PathValue("path")
-	if !s.RemoteMediaCache || s.Federator == nil || strings.Contains(p, "..") || strings.ContainsAny(host, "/\\") {
+	key := "remote/" + strings.ToLower(host) + p
+	sid := listenSession(r)
+	relay := sid != "" && s.Listens != nil && s.Listens.Relays(r.Context(), sid, key)
+	if !s.RemoteMediaCache && !relay || s.Federator == nil || strings.Contains(p, "..") || strings.ContainsAny(host, "/\\") {
 		writeProblem(w, r, http.StatusNotFound, "no such media file")
 		return
 	}
-	key := "remote/" + strings.ToLower(host) + p
-	if _, ok := s.serveRemote(w, r, key); ok {
-		return
+	sw, ok := w.(*statusWriter)
+	if !ok {
+		sw = &statusWriter{ResponseWriter: w}
 	}
-	body, ctype, err := s.Federator.RemoteMedia(r.Context(), host, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	size, ok := s.serveRemote(sw, r, key)
+	if !ok {
+		body, ctype, err := s.Federator.RemoteMedia(r.Context(), host, p)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if s.RemoteMediaCache {
+			if _, err := s.Blobs.Put(r.Context(), key, bytes.NewReader(body)); err != nil {
+				s.Log.WarnContext(r.Context(), "caching a remote media file", "key", key, "err", err)
+			} else {
+				size, ok = s.serveRemote(sw, r, key)
+			}
+		}
+		if !ok {
+			allowCrossOrigin(sw)
+			sw.Header().Set("Content-Type", cmpType(ctype, p))
+			sw.Header().Set("Cache-Control", "no-cache")
+			http.ServeContent(sw, r, "", time.Time{}, bytes.NewReader(body))
+			size = int64(len(body))
+		}
 	}
-	if _, err := s.Blobs.Put(r.Context(), key, bytes.NewReader(body)); err != nil {
-		s.Log.WarnContext(r.Context(), "caching a remote media file", "key", key, "err", err)
-		allowCrossOrigin(w)
-		w.Header().Set("Content-Type", cmpType(ctype, p))
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-		return
+	// As for the node's own tracks: a segment sent whole, or confirmed to
+	// a player that holds it (304), is evidence of listening.
+	if relay && r.Method == http.MethodGet && path.Ext(p) == ".m4s" && (sw.status == http.StatusOK && sw.bytes == size || sw.status == http.StatusNotModified) {
+		if err := s.Listens.RemoteSegmentServed(r.Context(), sid, key); err != nil {
+			s.Log.WarnContext(r.Context(), "recording a served segment failed", "key", key, "err", err)
+		}
 	}
-	s.serveRemote(w, r, key)
 }
 
 // serveRemote serves a cached file; ok is false when it is not cached.

@@ -248,7 +248,7 @@ func (s *Service) MoneyWent(ctx context.Context, u *nineten.User, period nineten
 	}
 	heard := map[string]nineten.ListenerArtistTotal{}
 	err = s.Store.ListeningTotals(ctx, nineten.TotalsQuery{From: start, To: start.AddDate(0, 1, 0), UserID: u.ID, MinHeardMS: nineten.MinEligibleListenMS}, func(t nineten.ListenerArtistTotal) error {
-		heard[s.Node+"/"+strconv.FormatInt(int64(t.ArtistID), 10)] = t
+		heard[t.Artist(s.Node)] = t
 		return nil
 	})
 	if err != nil {
@@ -268,8 +268,11 @@ func (s *Service) MoneyWent(ctx context.Context, u *nineten.User, period nineten
 		sh := Share{Artist: ref, Amount: paid[ref], Name: ref}
 		if t, ok := heard[ref]; ok {
 			sh.ArtistID, sh.Listens, sh.SecondsHeard = t.ArtistID, t.Listens, t.HeardMS/1000
-			if a, err := s.Store.ArtistByID(ctx, t.ArtistID); err == nil {
-				sh.Name = a.Name
+			// An artist of another server is known here by their account.
+			if t.ArtistID != 0 {
+				if a, err := s.Store.ArtistByID(ctx, t.ArtistID); err == nil {
+					sh.Name = a.Name
+				}
 			}
 		}
 		m.Shares = append(m.Shares, sh)

@@ -65,6 +65,9 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	_ = f.MarkHidden("listen-threshold")
 	f.DurationVar(&o.DeliveryRetryBase, "delivery-retry-base", 0, "wait before a failed delivery is retried, doubling each time (default 1m; tests only)")
 	_ = f.MarkHidden("delivery-retry-base")
+	f.StringVar(&o.DevClock, "dev-clock", "", "start the node's clock at this RFC 3339 time, running at normal speed from there, "+
+		"so that month ends and settle days come on cue (tests only; needs --dev-federation)")
+	_ = f.MarkHidden("dev-clock")
 	paymentFlags(f, &o.Pay)
 	reportFlags(f, &o.Reports)
 	cmd.Long += "\n\nEvery flag can also be set by an environment variable NINETEN_<FLAG> (e.g. NINETEN_DATA,\n" +

@@ -63,6 +63,8 @@ type options struct {
 	SettleDay         int
 	// DeliveryRetryBase shortens the deliveries' back-off (tests only).
 	DeliveryRetryBase time.Duration
+	// DevClock starts the node's clock at another time (tests only).
+	DevClock string
 
 	// DB is the database: a postgres:// URL or a SQLite file; default
 	// 9ten.db in Data.
@@ -126,7 +128,11 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		db.Close()
 		return nil, err
 	}
-	clock := nineten.SystemClock{}
+	clock, err := nodeClock(o)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	n := &node{opts: o, log: log, db: db, blobs: blobs, ffmpeg: tc.FFmpegPath}
 	n.runner = &jobs.Runner{Queue: db, Clock: clock, Workers: o.Workers, Log: log.With("component", "jobs")}
 	// Deliveries get workers of their own, so a long transcode never holds
@@ -195,6 +201,11 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	}
 	n.listens = &listen.Service{Store: db, Blobs: blobs, Clock: clock, Secret: secret, Threshold: o.ListenThreshold, Log: log.With("component", "listen")}
 	n.listens.Verified = n.fed.ListenVerified
+	n.listens.Resolve = n.fed.PlayableTrack
+	n.listens.Fetch = func(ctx context.Context, host, path string) ([]byte, error) {
+		body, _, err := n.fed.RemoteMedia(ctx, host, path)
+		return body, err
+	}
 	if o.PublicURL != "" {
 		u, err := url.Parse(strings.TrimSuffix(o.PublicURL, "/"))
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
@@ -323,6 +334,24 @@ const ledgerNodeSetting = "ledger_node"
 func (n *node) setLedgerNode(host string) {
 	n.ledger.Node, n.subs.Node, n.payouts.Node, n.reports.Node, n.accounts.Node, n.fed.LedgerNode = host, host, host, host, host, host
 }
+
+// nodeClock is the wall clock, or with --dev-clock one that started at
+// another time and runs at the same speed.
+func nodeClock(o options) (nineten.Clock, error) {
+	if o.DevClock == "" {
+		return nineten.SystemClock{}, nil
+	}
+	start, err := time.Parse(time.RFC3339, o.DevClock)
+	if err != nil || !o.DevFederation {
+		return nil, fmt.Errorf("--dev-clock %q: give an RFC 3339 time (2031-03-10T12:00:00Z), with --dev-federation (tests only)", o.DevClock)
+	}
+	return devClock(time.Until(start)), nil
+}
+
+// devClock is the wall clock shifted by a fixed offset.
+type devClock time.Duration
+
+func (c devClock) Now() time.Time { return time.Now().UTC().Add(time.Duration(c)) }
 
 // payoutLoop runs the money calendar: at start, then every hour, whatever
 // is due (the fake-stream detection of the day before, once it is over;

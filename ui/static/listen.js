@@ -15,6 +15,22 @@ export class ListenSession {
     return new ListenSession(track.id, s, track.duration_ms);
   }
 
+  // openRemote opens a session for a track of another server (track.id is
+  // its ActivityPub id), played through this node so that the play counts
+  // here: the session's hlsUrl streams it. Anonymous listeners, and tracks
+  // whose server names no payee, get an UnrecordedListen instead and
+  // stream the track from its server.
+  static async openRemote(track) {
+    try {
+      const s = await api.post('/api/v1/listens', { track_iri: track.id });
+      const l = new ListenSession(track.id, s, track.duration_ms);
+      l.hlsUrl = s.hls_url;
+      return l;
+    } catch {
+      return new UnrecordedListen(track);
+    }
+  }
+
   constructor(trackId, { session_id, key, threshold_ms, report_interval_ms }, durationMs) {
     this.trackId = trackId;
     this.id = session_id;
@@ -80,10 +96,10 @@ export class ListenSession {
 }
 
 // UnrecordedListen stands in for a session while a track from another
-// node plays: its listens belong to that node, and this one does not
-// report them (yet). It has no id, so media requests go out without a
-// session header; it meters what is heard, as a session does, and sends
-// nothing.
+// node plays straight from there (an anonymous listener, or a server that
+// names no payee): nobody counts it. It has no id, so media requests go
+// out without a session header; it meters what is heard, as a session
+// does, and sends nothing.
 export class UnrecordedListen {
   constructor(track) {
     this.trackId = track.id;

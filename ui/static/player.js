@@ -3,7 +3,7 @@
 // the pages) only calls its methods and renders its store.
 import { api } from './api.js';
 import { coverAt } from './format.js';
-import { ListenSession, UnrecordedListen } from './listen.js';
+import { ListenSession } from './listen.js';
 import { createStore } from './store.js';
 
 const SESSION_HEADER = 'X-Listen-Session';
@@ -205,9 +205,9 @@ export class Player {
     // The listen session is opened while the stream starts loading: every
     // request waits for the session id (xhrSetup may return a promise), so
     // none goes out without it, and the first sound comes a round trip sooner.
-    // A remote track's listens belong to its node: it gets no session here,
-    // and its requests no session header (so no CORS preflights either).
-    const opening = track.remote ? Promise.resolve(new UnrecordedListen(track)) : ListenSession.open(track);
+    // A remote track plays through this node when it can count here (its
+    // session says where); otherwise straight from its server, unrecorded.
+    const opening = track.remote ? ListenSession.openRemote(track) : ListenSession.open(track);
     opening.catch(() => {}); // reported below, once
     try {
       const Hls =
@@ -219,7 +219,16 @@ export class Player {
         spare?.destroy();
         return; // another track was started meanwhile
       }
-      this.attach(Hls, track, opening.then((l) => l.id), startPosition, spare);
+      let played = track;
+      if (track.remote) {
+        const l = await opening;
+        if (generation !== this.generation) {
+          spare?.destroy();
+          return;
+        }
+        if (l.hlsUrl) played = { ...track, hls_url: l.hlsUrl };
+      }
+      this.attach(Hls, played, opening.then((l) => l.id), startPosition, spare);
       const listen = await opening;
       if (generation !== this.generation) return;
       listen.meter.jump(startPosition);
