@@ -36,7 +36,7 @@ type live struct {
 	sess       nineten.ListenSession // progress as last accepted here
 	durationMS int64
 	threshold  time.Duration
-	hlsDir     string // blob key prefix of the track's HLS files, ending in "/"
+	hlsDir     string                  // blob key prefix of the track's HLS files, ending in "/"
 	verified   bool                    // its verified listen is stored
 	served     []nineten.ServedSegment // segments this process served to it
 	dirty      bool                    // progress not yet written
