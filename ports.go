@@ -286,7 +286,8 @@ type ListenStore interface {
 	// of other servers, newest first, each with its track (Track or Remote).
 	RecentListens(ctx context.Context, userID ID, limit int) ([]Listen, error)
 	// SaveListening stores a batch of progress reports and served segments
-	// in one transaction: each report only if newer than the stored one,
+	// in one transaction: each report only if newer than the stored one
+	// (raising the heard time of the session's listen, if it has one),
 	// each segment once; those of sessions that are gone are skipped. It
 	// is how a busy node writes what many players sent in the last moment.
 	SaveListening(ctx context.Context, reports []ListenSession, segments []ServedSegment) error

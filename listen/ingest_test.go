@@ -70,6 +70,10 @@ func TestBatchedProgressIsWrittenAndDecidedOnce(t *testing.T) {
 		if got := r.playCount(id); got != 1 {
 			t.Errorf("play count %d, want 1", got)
 		}
+		// The listen heard what the later report said (40 s were served).
+		if l, err := r.store.ListenBySession(t.Context(), s.SessionID); err != nil || l.HeardMS != 41_500 {
+			t.Errorf("the listen after batching: %+v, %v; want 41.5 s heard", l, err)
+		}
 		// Without batching, reports are written through again.
 		r.clock.Add(10 * time.Second)
 		if _, err := r.report(s, 6, 51_500); err != nil {

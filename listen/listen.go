@@ -321,16 +321,23 @@ func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Ou
 	// Heard time can grow only as fast as real time; replaying within the
 	// session adds nothing beyond the track's length.
 	heard := min(max(r.HeardMS, sess.HeardMS), elapsed.Milliseconds()+slack.Milliseconds(), l.durationMS)
+	localServed := servedSpan(l.served, l.durationMS)
+	threshold, verified := l.threshold, l.verified
+	if verified && s.ingest.batching() {
+		// Listening after the listen is verified raises its heard time
+		// (SaveListening), which weighs in the payout: only as far as the
+		// node served the audio (while batching, every segment served to
+		// the session is in l.served).
+		heard = max(min(heard, localServed+slack.Milliseconds()), sess.HeardMS)
+	}
 	sess.LastSeq, sess.HeardMS, sess.PositionMS, sess.LastReportAt = r.Seq, heard, min(r.PositionMS, l.durationMS), now
 	l.seen = now
-	threshold, verified := l.threshold, l.verified
 	claims := time.Duration(r.HeardMS)*time.Millisecond >= threshold-slack
 	// The report that may make a listen is written at once, with the
 	// decision; the others can wait for the next batch.
 	batched := !(claims && !verified) && s.ingest.batching()
 	report := *sess
 	l.dirty = l.dirty || batched
-	localServed := servedSpan(l.served, l.durationMS)
 	l.mu.Unlock()
 
 	out := &Outcome{Status: "pending", HeardMS: heard, ServedMS: localServed}
@@ -351,6 +358,10 @@ func (s *Service) Progress(ctx context.Context, sessionID string, r Report) (*Ou
 	out.ServedMS = served
 	if !claims {
 		return out, nil
+	}
+	if verified {
+		// As above: heard time counts only as far as the node served.
+		heard = min(heard, served+slack.Milliseconds())
 	}
 	li := &nineten.Listen{
 		SessionID: sessionID, TrackID: report.TrackID, RemoteTrackID: report.RemoteTrackID, UserID: report.UserID, AnonID: report.AnonID,

@@ -138,6 +138,9 @@ func TestVerifiedListenNeedsServedAudioAndRealTime(t *testing.T) {
 		if out, err = r.report(s, 2, 31_000); err != nil || !out.Counted || out.Status != "verified" || out.ServedMS != 32_000 {
 			t.Fatalf("claim after 31 s: %+v, %v", out, err)
 		}
+		// Listening on raises the listen's heard time, as far as the node
+		// served the audio: 52 s served, 51 s heard; then 60 s claimed.
+		r.serve(s, id, "opus128/seg8.m4s", "opus128/seg9.m4s", "opus128/seg10.m4s", "opus128/seg11.m4s", "opus128/seg12.m4s")
 		r.clock.Add(20 * time.Second)
 		if out, err = r.report(s, 3, 51_000); err != nil || !out.Counted {
 			t.Fatalf("later report: %+v, %v", out, err)
@@ -148,6 +151,13 @@ func TestVerifiedListenNeedsServedAudioAndRealTime(t *testing.T) {
 		l, err := r.store.ListenBySession(t.Context(), s.SessionID)
 		if err != nil || l.HeardMS != 51_000 || l.AnonID != "anon-browser-0001" || l.Status != nineten.ListenVerified {
 			t.Errorf("stored listen %+v, %v", l, err)
+		}
+		r.clock.Add(10 * time.Second)
+		if out, err = r.report(s, 4, 61_000); err != nil || !out.Counted {
+			t.Fatalf("claim beyond what was served: %+v, %v", out, err)
+		}
+		if l, err = r.store.ListenBySession(t.Context(), s.SessionID); err != nil || l.HeardMS != 53_500 {
+			t.Errorf("heard time of a listen claiming more than was served: %+v, %v; want 52 s served + 1.5 s slack", l, err)
 		}
 	})
 }

@@ -84,8 +84,25 @@ func saveListening(ctx context.Context, q querier, tb listenTables, reports []ni
 		if err != nil {
 			return err
 		}
+		// A listen goes on after it is verified: what the listener hears
+		// later still weighs in the month's payout.
+		_, err = q.ExecContext(ctx, `
+			WITH v (id, heard_ms) AS (VALUES `+rowsOf(len(chunk), "(CAST(? AS TEXT), CAST(? AS BIGINT))")+`)
+			UPDATE `+tb.listens+` SET heard_ms = v.heard_ms
+			FROM v WHERE `+tb.listens+`.session_id = v.id AND `+tb.listens+`.heard_ms < v.heard_ms`, heardArgs(chunk)...)
+		if err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func heardArgs(reports []nineten.ListenSession) []any {
+	args := make([]any, 0, 2*len(reports))
+	for _, r := range reports {
+		args = append(args, r.ID, r.HeardMS)
+	}
+	return args
 }
 
 // rowsOf repeats row n times, comma-separated.

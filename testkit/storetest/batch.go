@@ -8,6 +8,29 @@ import (
 )
 
 var batchTests = []test{
+	// Reports in a batch raise the heard time of their session's listen
+	// (never lower it), for local and remote tracks alike.
+	{"ListenBatch/RaisesHeardTimeOfListens", func(e *env) {
+		u, tr := e.listenFixture()
+		ls := e.listenSession("heard-1", tr.ID, u.ID, t0)
+		l := listen(ls, nineten.ListenVerified, at(time.Minute))
+		e.ok(e.s.SaveListen(e.ctx, l))
+		far := &nineten.RemoteTrack{IRI: "https://b.example/tracks/1", Payee: "b.example/1", DurationMS: 200_000}
+		e.ok(e.s.SaveRemoteTrack(e.ctx, far))
+		rs := &nineten.ListenSession{ID: nineten.RemoteSessionPrefix + "heard-2", RemoteTrackID: far.ID, UserID: u.ID, StartedAt: t0}
+		e.ok(e.s.CreateListenSession(e.ctx, rs))
+		e.ok(e.s.SaveListen(e.ctx, &nineten.Listen{SessionID: rs.ID, RemoteTrackID: far.ID, UserID: u.ID, StartedAt: t0, HeardMS: 31_000, Status: nineten.ListenVerified}))
+		e.ok(e.s.SaveListening(e.ctx, []nineten.ListenSession{
+			{ID: ls.ID, LastSeq: 9, HeardMS: 95_000},
+			{ID: rs.ID, LastSeq: 9, HeardMS: 20_000}, // lower: the listen keeps its 31 s
+		}, nil))
+		got, err := e.s.ListenBySession(e.ctx, ls.ID)
+		e.ok(err)
+		e.same("local listen's heard time", int64(95_000), got.HeardMS)
+		got, err = e.s.ListenBySession(e.ctx, rs.ID)
+		e.ok(err)
+		e.same("remote listen's heard time", int64(31_000), got.HeardMS)
+	}},
 	// A batch keeps the store's rules for each row: progress only moves
 	// forward, a segment is recorded once, and rows of sessions that are
 	// gone are skipped without failing the rest.
