@@ -8,6 +8,7 @@ import (
 	"time"
 
 	nineten "nineten.dev"
+	"nineten.dev/listen"
 )
 
 // remoteTrack is a track of b.example as its server describes it; its
@@ -60,10 +61,10 @@ func TestRemotePlayVerifiedByWhatTheNodeServed(t *testing.T) {
 		tracks[far.IRI] = far
 		lena := r.user("lena")
 
-		if _, err := r.svc.StartRemote(ctx, nil, far.IRI); nineten.ErrorKind(err) != nineten.KindUnauthenticated {
+		if _, err := r.svc.StartRemote(ctx, nil, far.IRI, listen.Client{}); nineten.ErrorKind(err) != nineten.KindUnauthenticated {
 			t.Fatalf("anonymous remote play: %v", err)
 		}
-		s, err := r.svc.StartRemote(ctx, lena, far.IRI)
+		s, err := r.svc.StartRemote(ctx, lena, far.IRI, listen.Client{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +124,7 @@ func TestRemotePlayVerifiedByWhatTheNodeServed(t *testing.T) {
 		elsewhere.HLSURL = "https://cdn.example/media/tracks/1/hls/master.m3u8"
 		tracks[elsewhere.IRI] = elsewhere
 		for _, iri := range []string{unpaid.IRI, elsewhere.IRI} {
-			if _, err := r.svc.StartRemote(ctx, lena, iri); nineten.ErrorKind(err) != nineten.KindInvalid {
+			if _, err := r.svc.StartRemote(ctx, lena, iri, listen.Client{}); nineten.ErrorKind(err) != nineten.KindInvalid {
 				t.Errorf("playing %s through the node: %v, want invalid", iri, err)
 			}
 		}

@@ -60,6 +60,8 @@ func (s *store) PurgeClosedAccounts(ctx context.Context, settled time.Time) (int
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE deleted_at > 0 AND deleted_at < ? AND (
 			EXISTS (SELECT 1 FROM listens l WHERE l.user_id = users.id)
 			OR EXISTS (SELECT 1 FROM listen_sessions ls WHERE ls.user_id = users.id)
+			OR EXISTS (SELECT 1 FROM remote_listens l WHERE l.user_id = users.id)
+			OR EXISTS (SELECT 1 FROM remote_listen_sessions ls WHERE ls.user_id = users.id)
 			OR EXISTS (SELECT 1 FROM tracks t JOIN artists a ON a.id = t.artist_id WHERE a.owner_id = users.id)
 			OR EXISTS (SELECT 1 FROM albums al JOIN artists a ON a.id = al.artist_id WHERE a.owner_id = users.id))`,
 			ms(settled)).Scan(&n); err != nil {
@@ -69,6 +71,8 @@ func (s *store) PurgeClosedAccounts(ctx context.Context, settled time.Time) (int
 		for _, stmt := range []string{
 			`UPDATE listens SET user_id = NULL WHERE user_id IN (` + closed + `)`,
 			`UPDATE listen_sessions SET user_id = NULL WHERE user_id IN (` + closed + `)`,
+			`UPDATE remote_listens SET user_id = NULL WHERE user_id IN (` + closed + `)`,
+			`UPDATE remote_listen_sessions SET user_id = NULL WHERE user_id IN (` + closed + `)`,
 			// Their listens go with them (the ledger keeps what they paid);
 			// the sweep removes what media is left.
 			`DELETE FROM tracks WHERE artist_id IN (` + closedArtists + `)`,

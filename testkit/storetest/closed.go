@@ -110,6 +110,12 @@ var closedTests = []test{
 		kt := e.track(nineten.Track{ArtistID: keep.ID, Title: "Kept", DurationMS: 200_000})
 		e.ok(e.s.SaveListen(e.ctx, listen(e.listenSession("s1", kt.ID, ann.ID, at(time.Hour)), nineten.ListenVerified, at(time.Hour))))
 		e.ok(e.s.SaveListen(e.ctx, listen(e.listenSession("s2", kt.ID, bob.ID, at(time.Hour)), nineten.ListenVerified, at(time.Hour))))
+		// And a listen of another server's track, which goes anonymous too.
+		far := &nineten.RemoteTrack{IRI: "https://b.example/tracks/1", Payee: "b.example/1", DurationMS: 200_000}
+		e.ok(e.s.SaveRemoteTrack(e.ctx, far))
+		rs := &nineten.ListenSession{ID: nineten.RemoteSessionPrefix + "s3", RemoteTrackID: far.ID, UserID: ann.ID, StartedAt: at(time.Hour)}
+		e.ok(e.s.CreateListenSession(e.ctx, rs))
+		e.ok(e.s.SaveListen(e.ctx, &nineten.Listen{SessionID: rs.ID, RemoteTrackID: far.ID, UserID: ann.ID, StartedAt: at(time.Hour), HeardMS: 40_000, Status: nineten.ListenVerified}))
 		closedAt := at(2 * time.Hour)
 		e.ok(e.s.CloseAccount(e.ctx, ann.ID, closedAt))
 
@@ -135,6 +141,9 @@ var closedTests = []test{
 		e.ok(e.s.ListeningTotals(e.ctx, q, func(t nineten.ListenerArtistTotal) error { totals = append(totals, t); return nil }))
 		if len(totals) != 1 || totals[0].UserID != bob.ID {
 			e.Errorf("totals after the purge = %+v, want bob's only", totals)
+		}
+		if l, err := e.s.ListenBySession(e.ctx, rs.ID); err != nil || l.UserID != 0 {
+			e.Errorf("the remote listen after the purge: %+v, %v; want it anonymous", l, err)
 		}
 		if c := e.playCount(kt.ID); c != 2 {
 			e.Errorf("play count after the purge = %d, want 2 (the listen stays, anonymous)", c)

@@ -58,7 +58,10 @@ CREATE TABLE remote_listens (
     heard_ms        BIGINT  NOT NULL DEFAULT 0,
     status          TEXT    NOT NULL CHECK (status IN ('verified', 'unverified')),
     reason          TEXT    NOT NULL DEFAULT '',
-    verified_at     BIGINT  NOT NULL DEFAULT 0
+    verified_at     BIGINT  NOT NULL DEFAULT 0,
+    -- As listens.held (migration 14): 0 counts, 1 awaits review, 2 never
+    -- counts. The fake-stream detector does not look at these yet.
+    held            INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX remote_listens_track ON remote_listens (remote_track_id);
 CREATE INDEX remote_listens_user_recent ON remote_listens (user_id, started_at DESC, id DESC) WHERE status = 'verified';
