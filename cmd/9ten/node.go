@@ -88,6 +88,7 @@ type options struct {
 type node struct {
 	opts     options
 	log      *slog.Logger
+	clock    nineten.Clock // the wall clock, or --dev-clock's
 	db       *sqlstore.DB
 	blobs    blobStore
 	accounts *account.Service
@@ -133,7 +134,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		db.Close()
 		return nil, err
 	}
-	n := &node{opts: o, log: log, db: db, blobs: blobs, ffmpeg: tc.FFmpegPath}
+	n := &node{opts: o, log: log, clock: clock, db: db, blobs: blobs, ffmpeg: tc.FFmpegPath}
 	n.runner = &jobs.Runner{Queue: db, Clock: clock, Workers: o.Workers, Log: log.With("component", "jobs")}
 	// Deliveries get workers of their own, so a long transcode never holds
 	// up federation, nor a dead remote server the transcodes.

@@ -73,7 +73,7 @@ func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) 
 			filepath.Join(n.opts.Data, reportAgeFile), stored, reportAgeFile)
 	}
 	n.reports = &report.Service{
-		Store: n.db, Ledger: n.ledger, Cipher: cipher, Clock: nineten.SystemClock{}, Secret: secret, K: o.K,
+		Store: n.db, Ledger: n.ledger, Cipher: cipher, Clock: n.clock, Secret: secret, K: o.K,
 		Audience: (&audience{fed: n.fed, o: o, log: n.log}).recipients,
 		Log:      n.log.With("component", "report"),
 	}
