@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -18,18 +17,6 @@ import (
 	"nineten.dev/testkit/audiotest"
 	"nineten.dev/testkit/nodetest"
 )
-
-// freeAddr is a loopback address nobody listens on: a node restarted on it
-// keeps its URL, and so its fediverse ids.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // restartAt restarts a stopped node with its clock at another time.
 func restartAt(n *nodetest.Node, at time.Time) {
@@ -75,7 +62,8 @@ func split(seconds []int64) []nineten.Micro {
 // month closes (the nodes' clocks move to the settle day) and A's
 // settlement pays both artists their exact shares of the $9, by seconds
 // heard: the artist on A on A's ledger, the artist on B under B's account
-// ("<B's host>/<artist id>"), which is what A's statement to B carries.
+// ("<B's host>/<artist id>"); A's node sends B the signed statement, and
+// B shows its artist what A's listeners paid.
 func TestMoneyPromiseAcrossTwoNodes(t *testing.T) {
 	// A month fixed in advance, so the test means the same on any day.
 	listening := time.Date(2031, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -272,4 +260,33 @@ func TestMoneyPromiseAcrossTwoNodes(t *testing.T) {
 	if got := near.earned(nearID); got != want[0] {
 		t.Fatalf("the artist on A earned %s, want %s", got, want[0])
 	}
+
+	// A's node sent B the month's signed statement: B shows its artist
+	// what A's listeners paid them, and A sees B acknowledge it.
+	far = newClient(t, b.URL)
+	far.must(far.json("POST", "/api/v1/auth/login", map[string]string{"username": "boris", "password": "password-boris"}), 200, nil)
+	var fromA nineten.Micro
+	eventually(t, 30*time.Second, "B showing its artist what A's listeners paid", func() bool {
+		var e remoteEarnings
+		far.must(far.json("GET", "/api/v1/me/earnings", nil), 200, &e)
+		for _, it := range e.Items {
+			for _, r := range it.Remote {
+				if it.ArtistID == farID && r.Node == addrA && len(r.Months) == 1 && r.Months[0].Period == period {
+					fromA = r.Earned
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if fromA != want[1] {
+		t.Fatalf("B shows its artist %s earned from A, want %s", fromA, want[1])
+	}
+	adminA := newClient(t, a.URL)
+	adminA.must(adminA.json("POST", "/api/v1/auth/login", map[string]string{"username": a.AdminUser, "password": a.AdminPassword}), 200, nil)
+	eventually(t, 30*time.Second, "B acknowledging A's statement", func() bool {
+		var list statementsJSON
+		adminA.must(adminA.json("GET", "/api/v1/admin/statements?direction=sent", nil), 200, &list)
+		return len(list.Items) == 1 && list.Items[0].Total == want[1] && list.Items[0].Status == "acknowledged"
+	})
 }
