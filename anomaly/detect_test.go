@@ -314,6 +314,30 @@ func TestNewAccountSpike(t *testing.T) {
 		}
 		only(t, m, m.detect(t), anomaly.RuleNewAccountSpike, "artist:7", map[string]int64{"usual_per_day": 1}, farm...)
 	})
+	t.Run("on a day another farm loops the artist", func(t *testing.T) {
+		m := base()
+		for a := int64(300); a < 303; a++ {
+			loop := make([]int64, 60)
+			for i := range loop {
+				loop[i] = 70
+			}
+			m.play(a, at(time.Duration(a-290)*time.Hour), loop...)
+		}
+		for i := range m.ls {
+			if m.ls[i].Track == 70 {
+				m.ls[i].Artist = 7
+			}
+		}
+		var farm []int64
+		for a := int64(1); a <= 10; a++ {
+			farm = append(farm, a)
+			for i := range int64(5) {
+				m.add(anomaly.Listen{Listener: a, Since: day.Add(-48 * time.Hour).UnixMilli(), Track: 71 + i%2, Artist: 7,
+					Start: at(time.Duration(a)*time.Hour + time.Duration(i)*201*time.Second), HeardMS: 200_000})
+			}
+		}
+		only(t, m, m.detect(t), anomaly.RuleNewAccountSpike, "artist:7", map[string]int64{"new_listens": 50}, farm...)
+	})
 	t.Run("the same day from established fans", func(t *testing.T) {
 		m := base()
 		for a := int64(1); a <= 10; a++ {

@@ -14,8 +14,8 @@ import (
 // The seeds the rules' thresholds were tuned on, and the held-out seeds
 // they are judged on (never used to tune). 202 and 707 were held out
 // until each showed a flaw (202: the shared-network rule let a farm hide
-// behind the day's hits, recall 0.46; 707: a spike counted another farm's
-// held plays as the artist's usual listening, recall 0): they are tuning
+// behind the day's hits, recall 0.46; 707: a spike hid behind another
+// farm's plays of the artist, recall 0): they are tuning
 // seeds since, and 808, 909 and 1010 joined the held-out ones.
 var (
 	tuningSeeds    = []uint64{1, 2, 3, 202, 707}
