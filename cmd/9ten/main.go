@@ -45,7 +45,7 @@ func nodeFlags(cmd *cobra.Command, o *options) {
 	f.StringVar(&o.Blob, "blob", "", "where media are kept: a directory, or s3://bucket[/prefix]?endpoint=host:port&region=…&insecure=1&style=path, "+
 		"with credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: the media directory in --data)")
 	f.BoolVar(&o.CacheRemoteMedia, "cache-remote-media", false, "stream other servers' tracks through this node, which keeps a copy of each file "+
-		"(saves their bandwidth and keeps playing when they are down; their plays are then not counted there)")
+		"(saves their bandwidth and keeps playing when they are down; listeners' plays count here either way)")
 	f.BoolVar(&o.MediaRedirect, "media-redirect", false, "send players to 15-minute pre-signed S3 URLs for media instead of relaying the bytes "+
 		"(needs --blob s3://…; a granted segment then counts as served: weaker evidence of listening)")
 	f.StringVar(&o.AdminUser, "admin-user", "admin", "username of the admin account created on first start")
