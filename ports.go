@@ -304,6 +304,10 @@ type ListenStore interface {
 	// server that a listener here plays through this node, and sets t.ID.
 	SaveRemoteTrack(ctx context.Context, t *RemoteTrack) error
 	RemoteTrackByID(ctx context.Context, id ID) (*RemoteTrack, error)
+	// RemoteArtistName is the name of the artist whose account on the
+	// ledger is payee, as the server of the last track of theirs played
+	// here named them; KindNotFound when none was.
+	RemoteArtistName(ctx context.Context, payee string) (string, error)
 }
 
 // SettingStore keeps facts about the node that all its processes must

@@ -234,6 +234,7 @@ func TestMoneyPromiseAcrossTwoNodes(t *testing.T) {
 		Total   nineten.Micro `json:"total"`
 		Shares  []struct {
 			Artist string        `json:"artist"`
+			Name   string        `json:"name"`
 			Amount nineten.Micro `json:"amount"`
 		} `json:"shares"`
 	}
@@ -246,6 +247,9 @@ func TestMoneyPromiseAcrossTwoNodes(t *testing.T) {
 	for _, s := range went.Shares {
 		paid[s.Artist] += s.Amount
 		sum += s.Amount
+		if want := map[bool]string{true: "Bo Far (" + addrB + ")", false: "Al Near"}[s.Artist == farAccount]; s.Name != want {
+			t.Errorf("the share of %s is shown as %q, want %q", s.Artist, s.Name, want)
+		}
 	}
 	var ledgerA string
 	for ref := range paid {

@@ -45,6 +45,21 @@ func (s *store) RemoteTrackByID(ctx context.Context, id nineten.ID) (*nineten.Re
 	return &t, nil
 }
 
+func (s *store) RemoteArtistName(ctx context.Context, payee string) (string, error) {
+	const op = "sqlstore.RemoteArtistName"
+	var name string
+	err := s.read.QueryRowContext(ctx, `
+		SELECT artist_name FROM remote_tracks WHERE payee = ? AND artist_name <> ''
+		ORDER BY updated_at DESC, id DESC LIMIT 1`, payee).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound(op, "no artist with the account %q", payee)
+	}
+	if err != nil {
+		return "", dbError(op, err, "")
+	}
+	return name, nil
+}
+
 const remoteTrackCols = `rt.id, rt.iri, rt.title, rt.album, rt.artist_iri, rt.artist_name, rt.payee,
 	rt.duration_ms, rt.hls_url, rt.page_url, rt.cover_url`
 

@@ -268,11 +268,14 @@ func (s *Service) MoneyWent(ctx context.Context, u *nineten.User, period nineten
 		sh := Share{Artist: ref, Amount: paid[ref], Name: ref}
 		if t, ok := heard[ref]; ok {
 			sh.ArtistID, sh.Listens, sh.SecondsHeard = t.ArtistID, t.Listens, t.HeardMS/1000
-			// An artist of another server is known here by their account.
 			if t.ArtistID != 0 {
 				if a, err := s.Store.ArtistByID(ctx, t.ArtistID); err == nil {
 					sh.Name = a.Name
 				}
+			} else if name, err := s.Store.RemoteArtistName(ctx, t.Payee); err == nil {
+				// An artist of another server, as it names them.
+				node, _, _ := strings.Cut(t.Payee, "/")
+				sh.Name = name + " (" + node + ")"
 			}
 		}
 		m.Shares = append(m.Shares, sh)

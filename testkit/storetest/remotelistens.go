@@ -23,6 +23,11 @@ var remoteListenTests = []test{
 		e.same("refreshed track", again, *got)
 		_, err = e.s.RemoteTrackByID(e.ctx, first+100)
 		e.wantKind(err, nineten.KindNotFound)
+		name, err := e.s.RemoteArtistName(e.ctx, "b.example/4")
+		e.ok(err)
+		e.same("name of the artist paid by the track", "X", name)
+		_, err = e.s.RemoteArtistName(e.ctx, "b.example/3") // the track pays b.example/4 now
+		e.wantKind(err, nineten.KindNotFound)
 	}},
 	// A session of a remote track lives beside those of local tracks, with
 	// the same behaviour: progress only forward, segments once, a listen
