@@ -15,6 +15,9 @@ CREATE TABLE reports (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX reports_kind_day ON reports (kind, day);
+-- A day's report reads that day's verified listens, not the whole table.
+CREATE INDEX listens_verified_started ON listens (started_at) WHERE status = 'verified';
 
 -- +goose Down
+DROP INDEX listens_verified_started;
 DROP TABLE reports;
