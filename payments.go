@@ -160,6 +160,12 @@ type Settlement struct {
 	DryRun         bool     // computed on a copy; nothing was recorded
 }
 
+// ArtistShare is what an artist gets of a split.
+type ArtistShare struct {
+	Artist string // "<node>/<id>"
+	Amount Micro
+}
+
 // ArtistStatement is what one node's listeners paid one artist in a month:
 // the line a node sends to the artist's home node.
 type ArtistStatement struct {
@@ -203,6 +209,11 @@ type Ledger interface {
 	// Transactions calls fn for the node's transactions that touch a
 	// listener (or every transaction when listener is ""), oldest first.
 	Transactions(ctx context.Context, listener string, fn func(MoneyTx) error) error
+	// PreviewSplit is the contract's split of a month's listening as if
+	// each listener paid one ArtistsShare: per artist ("<node>/<id>"), in
+	// order, the sum of their shares. It reads and records nothing, so a
+	// peer can check another node's report with it.
+	PreviewSplit(ctx context.Context, totals []ListeningTotal) ([]ArtistShare, error)
 	// Statements lists what this node's listeners paid artists of other
 	// nodes in period.
 	Statements(ctx context.Context, period Period) ([]ArtistStatement, error)

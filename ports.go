@@ -43,6 +43,7 @@ type Store interface {
 	AnomalyStore
 	StatementStore
 	SupporterStore
+	ReviewStore
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error

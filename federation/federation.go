@@ -9,6 +9,7 @@
 package federation
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -54,6 +55,16 @@ type Service struct {
 	// artist's account "<LedgerNode>/<artist id>" (ledgerAccount).
 	Ledger     nineten.Ledger
 	LedgerNode string
+	// ClusterPeers are the base URLs of the other nodes of the node's
+	// cluster, which review its monthly reports and whose it reviews
+	// (reviews.go); ReviewDeadline is how long they have (default
+	// DefaultReviewDeadline). MakeMonthly makes (or brings up to date) the
+	// node's monthly report, and ReviewReport re-runs a node's month from
+	// its report files (report.Service.Review).
+	ClusterPeers   []string
+	ReviewDeadline time.Duration
+	MakeMonthly    func(ctx context.Context, month nineten.Period) error
+	ReviewReport   func(ctx context.Context, signer string, month nineten.Period, monthly []byte, dailies [][]byte) (*nineten.ReportReview, error)
 	// RetryBase is the wait before a failed delivery's first retry
 	// (default a minute), doubling after each failure.
 	RetryBase time.Duration
@@ -123,8 +134,9 @@ func (f *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /users/{name}/outbox", f.signedFetch(f.userOutbox))
 	mux.HandleFunc("GET /actor/outbox", f.signedFetch(f.emptyCollection))
 	mux.HandleFunc("POST /inbox", f.inbox)
+	mux.HandleFunc("GET /reports/{id}", f.reportFile)
 	return mux
 }
 
 // Paths lists the path prefixes Handler serves, for the server to route.
-var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/actor/", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/playlists/", "/inbox"}
+var Paths = []string{"/.well-known/", "/nodeinfo/", "/ns/", "/actor", "/actor/", "/users/", "/artists/", "/tracks/", "/albums/", "/comments/", "/playlists/", "/inbox", "/reports/"}

@@ -239,6 +239,9 @@ func (f *Service) receive(ctx context.Context, act *activity, body []byte) error
 	if handled, err := f.receiveSubscription(ctx, act, body); handled {
 		return err
 	}
+	if handled, err := f.receiveReview(ctx, act, body); handled {
+		return err
+	}
 	obj := parseRef(act.Object)
 	switch act.Type {
 	case "Follow":

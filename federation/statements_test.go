@@ -65,7 +65,7 @@ func pump(t *testing.T, nodes ...*peer) []string {
 	for busy := true; busy; {
 		busy = false
 		for _, n := range nodes {
-			job, err := n.db.Claim(ctx, []string{JobDeliver}, time.Now(), time.Minute)
+			job, err := n.db.Claim(ctx, []string{JobDeliver, JobReviewReport}, time.Now(), time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,11 @@ func pump(t *testing.T, nodes ...*peer) []string {
 				continue
 			}
 			busy = true
-			if err := n.f.Deliverer().Run(ctx, job, nil); err != nil {
+			var run func(context.Context, *nineten.Job, func(int)) error = n.f.Deliverer().Run
+			if job.Kind == JobReviewReport {
+				run = n.f.Reviewer().Run
+			}
+			if err := run(ctx, job, nil); err != nil {
 				failed = append(failed, err.Error())
 			}
 			if err := n.db.Complete(ctx, job.ID, time.Now()); err != nil {

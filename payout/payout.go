@@ -44,6 +44,11 @@ type Service struct {
 	// reads the month's totals: the fake-stream detector looks at every
 	// day not yet looked at, so that flagged listens are held out first.
 	BeforeTotals func(ctx context.Context, period nineten.Period) error
+	// Gate, when set, must let a month be settled (a preview is always
+	// allowed): the node sets it to the peer review of its monthly report
+	// (federation.Service.ReviewGate), so that a month whose report a
+	// cluster peer disputes, or has not attested yet, is not paid out.
+	Gate func(ctx context.Context, period nineten.Period) error
 	// Settled is told of each month settled (again, too: settling is
 	// idempotent), so that the node sends the statements of artists of
 	// other nodes; its error is logged, the settlement stands.
@@ -127,6 +132,11 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 	const op = "payout.Settle"
 	if !dryRun && !s.now().After(endOf(period)) {
 		return nineten.Settlement{}, nineten.E(op, nineten.KindConflict, "the month "+string(period)+" is not over yet; preview it with a dry run")
+	}
+	if !dryRun && s.Gate != nil {
+		if err := s.Gate(ctx, period); err != nil {
+			return nineten.Settlement{}, nineten.E(op, err)
+		}
 	}
 	if s.BeforeTotals != nil {
 		if err := s.BeforeTotals(ctx, period); err != nil {

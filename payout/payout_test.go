@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,8 +153,26 @@ func TestAMonthFromDepositToArtists(t *testing.T) {
 		t.Fatalf("a preview paid %s", got)
 	}
 
-	// July 20: renewals (bob cannot pay), July opens, June settles.
+	// July 20: renewals (bob cannot pay), July opens, June settles —
+	// once the gate (the peer review of June's report) lets it: held, it
+	// is not paid, though a preview still is computed.
 	w.clock.Add(time.Date(2025, 7, 20, 1, 0, 0, 0, time.UTC).Sub(w.clock.Now()))
+	w.pay.Gate = func(context.Context, nineten.Period) error {
+		return nineten.E("test", nineten.KindConflict, "the settlement of 2025-06 is held by a dispute")
+	}
+	if err := w.pay.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.balance(nineten.AccountArtist, node+"/"+fmt.Sprint(one.ID)); got != 0 {
+		t.Fatalf("a held month paid artist one %s", got)
+	}
+	if _, err := w.pay.Settle(ctx, "2025-06", false, nil); !strings.Contains(nineten.ErrorMessage(err), "held by a dispute") {
+		t.Fatalf("settling a held month: %v", err)
+	}
+	if p, err := w.pay.Settle(ctx, "2025-06", true, nil); err != nil || p.ToArtists != 9_000_000 {
+		t.Fatalf("previewing a held month: %+v, %v", p, err)
+	}
+	w.pay.Gate = nil
 	if err := w.pay.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}

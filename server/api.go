@@ -124,6 +124,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	routes = append(routes, s.socialRoutes()...)
 	routes = append(routes, s.anomalyRoutes()...)
 	routes = append(routes, s.statementRoutes()...)
+	routes = append(routes, s.reviewRoutes()...)
 	for _, rt := range routes {
 		h := rt.handle
 		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {

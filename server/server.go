@@ -55,6 +55,8 @@ type Server struct {
 	// Statements sends settlement statements to other nodes and records
 	// payouts of their artists.
 	Statements nineten.Statements
+	// PeerReviews sends monthly reports to the cluster's peers.
+	PeerReviews nineten.Reviews
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy).
 	SecureCookies  bool

@@ -33,6 +33,7 @@ var copyTables = []string{
 	"anomaly_flags", "anomaly_flag_listens", "anomaly_runs",
 	"statements", "statement_lines", "statement_conflicts", "supporters", "told_subscriptions",
 	"remote_tracks", "remote_listen_sessions", "remote_served_segments", "remote_listens",
+	"peer_reviews", "disputes",
 }
 
 // TableCopy is what Copy did with one table.

@@ -164,7 +164,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.catalog.AlbumChanged = n.fed.AlbumChanged
 	playlists := &playlist.Service{Store: db, Clock: clock, Changed: n.fed.PlaylistChanged, Resolve: n.fed.ResolveTrack}
 	n.runner.Handlers = map[string]jobs.Handler{catalog.JobProcessTrack: n.catalog.Processor()}
-	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer(), federation.JobImportPlaylists: n.fed.PlaylistImporter()}
+	n.delivery.Handlers = map[string]jobs.Handler{federation.JobDeliver: n.fed.Deliverer(), federation.JobImportPlaylists: n.fed.PlaylistImporter(), federation.JobReviewReport: n.fed.Reviewer()}
 	if o.SettleDay < 1 || o.SettleDay > 25 {
 		db.Close()
 		return nil, fmt.Errorf("--settle-day %d: artists are paid by the 25th; choose a day from 1 to 25", o.SettleDay)
@@ -218,7 +218,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 	n.server = &server.Server{
 		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Anomalies: n.anomaly, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
-		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed, Statements: n.fed,
+		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed, Statements: n.fed, PeerReviews: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,
 		MediaRedirect: o.MediaRedirect, RemoteMediaCache: o.CacheRemoteMedia,
 	}

@@ -24,12 +24,15 @@ type reportOptions struct {
 	Cluster  string
 	Peers    []string // base URLs of the cluster's other nodes
 	Auditors []string // age recipients
+	// ReviewDeadline is how long the peers have to attest a month.
+	ReviewDeadline time.Duration
 }
 
 func reportFlags(f *pflag.FlagSet, o *reportOptions) {
 	f.IntVar(&o.K, "report-k", report.DefaultK, "a group of listening (a track, an artist, a day) is published in a report only when at least this many distinct listeners are in it")
 	f.StringVar(&o.Cluster, "cluster", "", "name of the cluster of nodes this node belongs to (peers review each other's monthly reports)")
 	f.StringSliceVar(&o.Peers, "cluster-peers", nil, "base URLs of the cluster's other nodes, comma-separated: their reports' recipients are read from their node actors")
+	f.DurationVar(&o.ReviewDeadline, "review-deadline", federation.DefaultReviewDeadline, "how long the cluster peers have to attest a month's report before a missing attestation holds its settlement (a dispute)")
 	f.StringSliceVar(&o.Auditors, "report-auditors", nil, "age recipients (age1…) of the auditors every listening report is also encrypted to, comma-separated")
 }
 
@@ -79,6 +82,14 @@ func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) 
 	}
 	n.fed.Reports = federation.ReportKeys{Recipient: cipher.Recipient(), Signer: n.reports.Signer(), Cluster: o.Cluster}
 	n.payouts.Listening = n.reports.SettlementTotals
+	// The cluster's peers review each month's report before it is settled.
+	n.fed.ClusterPeers, n.fed.ReviewDeadline = o.Peers, o.ReviewDeadline
+	n.fed.MakeMonthly = func(ctx context.Context, month nineten.Period) error {
+		_, err := n.reports.Monthly(ctx, month, nil)
+		return err
+	}
+	n.fed.ReviewReport = n.reports.Review
+	n.payouts.Gate = n.fed.ReviewGate
 	n.server.Reports = n.reports
 	n.reports.BeforeDaily = n.anomaly.EnsureDay
 	return nil

@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"nineten.dev"
@@ -333,4 +334,34 @@ func (c *Contract) ReportAnchors(ctx context.Context, id string) ([]nineten.Repo
 
 func reportAnchor(a chaincode.Anchor) nineten.ReportAnchor {
 	return nineten.ReportAnchor{ID: a.ID, Day: a.Day, Hash: a.Hash, Signer: a.Signer, Version: a.Version, Final: a.Final}
+}
+
+// PreviewSplit splits each listener's ArtistsShare with the contract's own
+// rule (chaincode.Split) and sums the shares per artist.
+func (c *Contract) PreviewSplit(ctx context.Context, totals []nineten.ListeningTotal) ([]nineten.ArtistShare, error) {
+	const op = "embedded.PreviewSplit"
+	byListener := map[string][]chaincode.Aggregate{}
+	var listeners []string
+	for _, t := range totals {
+		if _, ok := byListener[t.Listener]; !ok {
+			listeners = append(listeners, t.Listener)
+		}
+		byListener[t.Listener] = append(byListener[t.Listener], chaincode.Aggregate{Listener: t.Listener, Artist: t.Artist, Listens: t.Listens, SecondsHeard: t.SecondsHeard})
+	}
+	sums := map[string]nineten.Micro{}
+	for _, l := range listeners {
+		shares, err := chaincode.Split(l, chaincode.Micro(nineten.ArtistsShare), byListener[l])
+		if err != nil {
+			return nil, contractError(op, err)
+		}
+		for _, s := range shares {
+			sums[s.Artist] += nineten.Micro(s.Amount)
+		}
+	}
+	out := make([]nineten.ArtistShare, 0, len(sums))
+	for a, m := range sums {
+		out = append(out, nineten.ArtistShare{Artist: a, Amount: m})
+	}
+	slices.SortFunc(out, func(a, b nineten.ArtistShare) int { return strings.Compare(a.Artist, b.Artist) })
+	return out, nil
 }

@@ -26,7 +26,7 @@ import (
 // of open shares, and arrange for its cleanup; subtests run in parallel,
 // each on its own store.
 func Run(t *testing.T, open func(t *testing.T) nineten.Store) {
-	for _, group := range [][]test{userTests, catalogTests, playlistTests, searchTests, listenTests, remoteListenTests, jobTests, txTests, keyTests, federationTests, domainBlockTests, ledgerTests, totalsTests, batchTests, settingTests, walletTests, gatewayTests, socialTests, hostTests, forgetTests, reportTests, closedTests, anomalyTests, statementTests} {
+	for _, group := range [][]test{userTests, catalogTests, playlistTests, searchTests, listenTests, remoteListenTests, jobTests, txTests, keyTests, federationTests, domainBlockTests, ledgerTests, totalsTests, batchTests, settingTests, walletTests, gatewayTests, socialTests, hostTests, forgetTests, reportTests, closedTests, anomalyTests, statementTests, reviewTests} {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
