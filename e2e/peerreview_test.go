@@ -1,0 +1,98 @@
+package e2e_test
+
+import (
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"nineten.dev/ledger/embedded"
+	"nineten.dev/sqlstore"
+	"nineten.dev/testkit/nodetest"
+)
+
+// openMonth subscribes a listener of a stopped node for a month long past
+// and opens that month on its ledger, as the money calendar would have;
+// the node is started again.
+func openMonth(t *testing.T, n *nodetest.Node, period string) {
+	t.Helper()
+	ctx := t.Context()
+	n.Stop()
+	seed, err := os.ReadFile(filepath.Join(n.Data, "ledger.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, filepath.Join(n.Data, "9ten.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := db.Setting(ctx, "ledger_node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ed25519.NewKeyFromSeed(seed)}, Node: name}
+	if _, err := l.Deposit(ctx, "fan", "sim:e2e-review", 10_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Subscribe(ctx, "fan", "2024-01"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.OpenMonth(ctx, "2024-01"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	n.Restart()
+}
+
+type reviewsJSON struct {
+	Asked, Given []struct {
+		Peer, Status, Attestation string
+		Findings                  []string
+	}
+	Disputes []struct{ Reason string }
+}
+
+// Two real nodes of one cluster: settling a month on A first sends its
+// monthly report to B and waits; B fetches the sealed files, re-runs the
+// checks and the split and attests its agreement, signed; then A settles.
+func TestPeerReviewBetweenNodes(t *testing.T) {
+	addrA, addrB := freeAddr(t), freeAddr(t)
+	common := []string{"--dev-federation", "--delivery-retry-base", "1s", "--cluster", "north"}
+	a := nodetest.Start(t, append(common, "--addr", addrA, "--cluster-peers", "http://"+addrB)...)
+	b := nodetest.Start(t, append(common, "--addr", addrB, "--cluster-peers", "http://"+addrA)...)
+	openMonth(t, a, "2024-01")
+	admin := func(n *nodetest.Node) *client {
+		c := newClient(t, n.URL)
+		c.must(c.json("POST", "/api/v1/auth/login", map[string]string{"username": n.AdminUser, "password": n.AdminPassword}), 200, nil)
+		return c
+	}
+	adminA, adminB := admin(a), admin(b)
+
+	r := adminA.json("POST", "/api/v1/admin/settlements", map[string]string{"period": "2024-01"})
+	if r.StatusCode != 503 || !strings.Contains(string(r.Body), "waits for the peer review") {
+		t.Fatalf("settling before the review: %d %s", r.StatusCode, r.Body)
+	}
+	reviews := func(c *client) reviewsJSON {
+		var rv reviewsJSON
+		c.must(c.json("GET", "/api/v1/admin/reviews?month=2024-01", nil), 200, &rv)
+		return rv
+	}
+	eventually(t, 60*time.Second, "B attesting A's January", func() bool {
+		rv := reviews(adminA)
+		return len(rv.Asked) == 1 && rv.Asked[0].Status == "agreed"
+	})
+	given := reviews(adminB)
+	if len(given.Given) != 1 || given.Given[0].Status != "agreed" || given.Given[0].Peer != a.URL+"/actor" ||
+		!strings.Contains(given.Given[0].Attestation, `"verdict":"agree"`) || !strings.Contains(given.Given[0].Attestation, "eddsa-jcs-2022") {
+		t.Fatalf("B's review of A's January: %+v", given)
+	}
+	var res struct {
+		Held int `json:"held"`
+	}
+	adminA.must(adminA.json("POST", "/api/v1/admin/settlements", map[string]string{"period": "2024-01"}), 200, &res)
+	if res.Held != 1 {
+		t.Errorf("January settled with %d listeners' money held, want the fan's (no listening)", res.Held)
+	}
+}
