@@ -15,6 +15,7 @@ export function ArtistPage({ params }) {
   const artist = useFetch(`/api/v1/artists/${params.id}`);
   const albums = useFetch(`/api/v1/albums?artist_id=${params.id}&limit=50`);
   const tracks = useFetch(`/api/v1/tracks?artist_id=${params.id}&limit=100`);
+  const supporters = useFetch(`/api/v1/artists/${params.id}/supporters`);
   const [editing, setEditing] = useState(false);
   useTitle(artist.data?.name);
 
@@ -31,6 +32,7 @@ export function ArtistPage({ params }) {
         <h1>${a.name}</h1>
         <p class="sub">${plural(a.track_count ?? items.length, 'track')}</p>
         ${a.bio && html`<p class="bio">${a.bio}</p>`}
+        <${Supporters} data=${supporters.data} />
         <div class="actions">
           <button type="button" class="btn primary" disabled=${!items.length} onClick=${() => player.playQueue(items, 0)}>Play all</button>
           ${canEdit && html`<button type="button" class="btn" aria-expanded=${editing} onClick=${() => setEditing(!editing)}>Edit profile</button>`}
@@ -89,4 +91,14 @@ function ArtistForm({ artist, onSaved }) {
     <label>Bio<textarea rows="4" value=${bio} onInput=${(e) => setBio(e.currentTarget.value)}></textarea></label>
     <button class="btn primary" disabled=${busy}>${busy ? 'Saving…' : 'Save'}</button>
   </form>`;
+}
+
+// Supporters are listeners of other nodes whose subscription supports the
+// artist (they follow them): counted per node; the artist also sees who.
+function Supporters({ data }) {
+  if (!data || (data.count === 0 && !data.items?.length)) return null;
+  return html`<div class="sub" data-testid="supporters">
+    <p>${plural(data.count, 'supporter')} on other servers${data.nodes.length > 0 && html`: ${data.nodes.map((n, i) => html`${i > 0 ? ', ' : ''}${n.node} (${n.count})`)}`}</p>
+    ${data.items?.length > 0 && html`<ul class="plain">${data.items.map((s) => html`<li key=${s.actor}><a href=${s.actor} rel="noopener noreferrer">${s.actor}</a> — ${s.status}, paid through ${s.paid_through}</li>`)}</ul>`}
+  </div>`;
 }

@@ -333,9 +333,25 @@ function Earnings({ methods, wallets }) {
             <thead><tr><th>Month</th><th>Listeners</th><th>Amount</th></tr></thead>
             <tbody>${a.months.map((m) => html`<tr key=${m.period}><td>${m.period}</td><td>${plural(m.listeners, 'listener')}</td><td class="num">${formatMoney(m.amount)}</td></tr>`)}</tbody>
           </table></div>`}
+      ${a.remote?.length > 0 && html`<${RemoteEarnings} remote=${a.remote} />`}
     </div>`)}
     <${Payouts} result=${payouts} />
   </section>`;
+}
+
+// RemoteEarnings is what the listeners of other nodes paid the artist, as
+// those nodes' signed statements say: each node holds that money and pays
+// it out, so it is pending here until the node says it paid.
+function RemoteEarnings({ remote }) {
+  return html`<div class="table-wrap" data-testid="remote-earnings"><table>
+    <caption>From listeners of other servers</caption>
+    <thead><tr><th>Server</th><th>Month</th><th>Amount</th><th>Paid</th></tr></thead>
+    <tbody>${remote.flatMap((r) => r.months.map((m) => html`<tr key=${r.actor + m.period}>
+      <td>${r.node}</td><td>${m.period}</td><td class="num">${formatMoney(m.amount)}</td>
+      <td>${m.paid_ref ? html`paid <span class="muted">${m.paid_ref}</span>` : 'pending'}</td></tr>`))}</tbody>
+    <tfoot>${remote.map((r) => html`<tr key=${r.actor}><th>${r.node}</th><td></td><td class="num">${formatMoney(r.earned)}</td>
+      <td>${formatMoney(r.paid)} paid, ${formatMoney(r.pending)} pending</td></tr>`)}</tfoot>
+  </table></div>`;
 }
 
 // PayoutForm pays out an artist's whole balance: USDP to one of the
