@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	nineten "nineten.dev"
 )
@@ -190,6 +191,10 @@ func ranges(s []uint64) []string {
 	return out
 }
 
+// statementResend is how long a statement waits for its acknowledgement
+// before sending the month's statements again sends it again.
+const statementResend = 7 * 24 * time.Hour
+
 func (f *Service) statementIRI(period nineten.Period, payee string) string {
 	return f.url("/statements/" + string(period) + "/" + payee)
 }
@@ -198,10 +203,12 @@ func (f *Service) sendStatement(ctx context.Context, period nineten.Period, paye
 	id := f.statementIRI(period, payee)
 	prev, err := f.Store.Statement(ctx, id, nineten.StatementSent)
 	switch {
-	case err == nil && prev.Status != nineten.StatementUndelivered:
-		return prev, nil
-	case err == nil:
+	case err == nil && (prev.Status == nineten.StatementUndelivered || prev.Status == nineten.StatementPending && f.now().Sub(prev.UpdatedAt) > statementResend):
+		// Not delivered yet, or never acknowledged (the deliveries gave
+		// up on a node that was down for weeks): sent again.
 		return prev, f.deliverStatement(ctx, prev, "Create")
+	case err == nil:
+		return prev, nil
 	case nineten.ErrorKind(err) != nineten.KindNotFound:
 		return nil, err
 	}

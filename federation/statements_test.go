@@ -234,6 +234,23 @@ func TestSettlementStatements(t *testing.T) {
 			t.Errorf("the kept statement does not verify: %v", err)
 		}
 
+		// A statement never acknowledged (its deliveries given up on) is
+		// sent again with the month's after a week.
+		stale := *mine
+		stale.Status, stale.UpdatedAt = nineten.StatementPending, time.Now().Add(-8*24*time.Hour)
+		if err := dbA.SaveStatement(ctx, &stale); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.f.SendStatements(ctx, "2024-01"); err != nil {
+			t.Fatal(err)
+		}
+		if failed := pump(t, a, b); len(failed) > 0 {
+			t.Fatal(failed)
+		}
+		if again := a.statement(id, nineten.StatementSent); again.Status != nineten.StatementAcknowledged {
+			t.Fatalf("a stale statement sent again is %s (%s)", again.Status, again.Reason)
+		}
+
 		// Sending the month again sends nothing; the same statement
 		// delivered again (signed afresh) changes nothing and is
 		// acknowledged again.
