@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"net"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	nineten "nineten.dev"
 	"nineten.dev/ledger/embedded"
@@ -175,6 +178,44 @@ func TestSettlementStatementsBetweenNodes(t *testing.T) {
 	if s := statusOnA(); s != "acknowledged" {
 		t.Errorf("after the payout A's statement is %s", s)
 	}
+
+	// In the browser: Remy's money page on B shows A's listeners' money,
+	// paid; A's admins see the statement acknowledged.
+	ctx := browser(t)
+	step := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		actx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := chromedp.Run(actx, actions...); err != nil {
+			t.Fatalf("browser, %s: %v", what, err)
+		}
+	}
+	login := func(base, user, password string) chromedp.Action {
+		return chromedp.Tasks{
+			chromedp.Navigate(base + "/app/login"),
+			chromedp.WaitVisible(`[data-testid=login-username]`),
+			chromedp.SendKeys(`[data-testid=login-username]`, user),
+			chromedp.SendKeys(`[data-testid=login-password]`, password),
+			chromedp.Click(`[data-testid=login-submit]`),
+			chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(15*time.Second)),
+		}
+	}
+	var earned, statements string
+	step("Remy's earnings", login(b.URL, "remy", "password-remy"),
+		chromedp.Navigate(b.URL+"/app/me/money"),
+		chromedp.WaitVisible(`[data-testid=remote-earnings]`),
+		chromedp.Text(`[data-testid=remote-earnings]`, &earned))
+	if !strings.Contains(earned, hostA) || !strings.Contains(earned, "2024-01") || !strings.Contains(earned, "paid usdp:0xfeed:3") {
+		t.Errorf("Remy's earnings from other servers show:\n%s", earned)
+	}
+	step("A's statements", login(a.URL, a.AdminUser, a.AdminPassword),
+		chromedp.Evaluate(`history.pushState(null, '', '/app/admin'); dispatchEvent(new PopStateEvent('popstate'))`, nil),
+		chromedp.Click(`//button[normalize-space()="Between nodes"]`, chromedp.BySearch),
+		chromedp.WaitVisible(`[data-testid=admin-statements] table`),
+		chromedp.Text(`[data-testid=admin-statements] table`, &statements))
+	if !strings.Contains(statements, "acknowledged") || !strings.Contains(statements, hostB) {
+		t.Errorf("A's admins see:\n%s", statements)
+	}
 }
 
 // A listener of A who follows an artist of B subscribes: B's artist page
@@ -221,6 +262,17 @@ func TestSubscriptionReachesTheArtistsNode(t *testing.T) {
 	})
 	if s := page(artist); len(s.Items) != 1 || s.Items[0].Actor != a.URL+"/users/subfan" || s.Items[0].Status != "active" || s.Items[0].Paid != time.Now().UTC().Format("2006-01") {
 		t.Errorf("Sia's own view of her supporters: %+v", s)
+	}
+	// The artist's page shows it.
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	var shown string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(b.URL+"/app/artists/"+strconv.FormatInt(artistID, 10)),
+		chromedp.WaitVisible(`[data-testid=supporters]`),
+		chromedp.Text(`[data-testid=supporters]`, &shown))
+	if err != nil || !strings.Contains(shown, "1 supporter on other servers: "+hostA+" (1)") {
+		t.Errorf("Sia's page shows %q (%v)", shown, err)
 	}
 	fan.must(fan.json("DELETE", "/api/v1/me/subscription", nil), 200, nil)
 	eventually(t, 30*time.Second, "B hearing of the cancellation", func() bool {

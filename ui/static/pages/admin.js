@@ -1,6 +1,7 @@
 // Administration: users (disable, change role), all tracks including
 // hidden and unfinished ones (hide, delete), the job queue, the listening
-// reports and the fake-stream flags awaiting review.
+// reports, the fake-stream flags awaiting review, and what passes between
+// nodes (settlement statements, peer reviews).
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
@@ -10,6 +11,7 @@ import { formatDate, formatMoney } from '../format.js';
 import { useSession } from '../session.js';
 import { Reports } from './reports.js';
 import { AnomalyReview } from './anomalies.js';
+import { BetweenNodes } from './statements.js';
 
 const JOBS_REFRESH_MS = 3000;
 const tabs = [
@@ -18,6 +20,7 @@ const tabs = [
   ['jobs', 'Jobs'],
   ['reports', 'Reports'],
   ['anomalies', 'Fake streams'],
+  ['statements', 'Between nodes'],
 ];
 
 export function Admin() {
@@ -36,6 +39,7 @@ export function Admin() {
       ${tab === 'jobs' && html`<${Jobs} />`}
       ${tab === 'reports' && html`<${Reports} />`}
       ${tab === 'anomalies' && html`<${AnomalyReview} />`}
+      ${tab === 'statements' && html`<${BetweenNodes} />`}
     </${Guard}>
   </div>`;
 }
