@@ -39,14 +39,17 @@ func (r Role) Valid() bool { return r.Rank() > 0 }
 
 // User is an account on this node.
 type User struct {
-	ID           ID
-	Username     string
-	DisplayName  string
-	Bio          string // plain text about themselves, shown on their profile
-	PasswordHash string
-	Role         Role
-	Disabled     bool
-	CreatedAt    time.Time
+	ID          ID
+	Username    string
+	DisplayName string
+	Bio         string // plain text about themselves, shown on their profile
+	// Avatar and Header are the blob keys of the profile pictures (kept
+	// by the picture use case), "" when there is none.
+	Avatar, Header string
+	PasswordHash   string
+	Role           Role
+	Disabled       bool
+	CreatedAt      time.Time
 	// DeletedAt is when the account was closed, zero while it is open. A
 	// closed account keeps its row, its id and its username (see
 	// UserStore.CloseAccount), nothing else of its person.
@@ -58,12 +61,15 @@ func (u *User) Deleted() bool { return !u.DeletedAt.IsZero() }
 
 // Artist is a public artist profile, owned by one user.
 type Artist struct {
-	ID        ID
-	OwnerID   ID
-	Name      string
-	Slug      string
-	Bio       string
-	CreatedAt time.Time
+	ID      ID
+	OwnerID ID
+	Name    string
+	Slug    string
+	Bio     string
+	// Avatar and Header are the blob keys of the profile pictures, ""
+	// when there is none.
+	Avatar, Header string
+	CreatedAt      time.Time
 	// DeletedAt is when its owner's account was closed, zero while open;
 	// a closed profile keeps its id and slug (its ledger account and
 	// fediverse address), nothing else.

@@ -430,7 +430,10 @@ type RemoteActor struct {
 	PublicKeyPEM string
 	Handle       string // user@host, from preferredUsername
 	Name         string
-	FetchedAt    time.Time
+	// Icon and Image are the URLs of the actor's avatar and header picture
+	// on its server, "" when it publishes none.
+	Icon, Image string
+	FetchedAt   time.Time
 }
 
 // FollowState is where a follow request stands.

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -587,6 +588,20 @@ func TestRemoteActorsOfOtherServers(t *testing.T) {
 			if c.sharedInbox {
 				wantShared = field(t, doc, "endpoints.sharedInbox")
 			}
+			// The avatar and header, where the actor has them (Mastodon's and
+			// Funkwhale's icon: one Image, with or without a mediaType).
+			var raw struct{ Icon, Image json.RawMessage }
+			_ = json.Unmarshal(doc, &raw)
+			wantIcon, wantImage := "", ""
+			if raw.Icon != nil {
+				wantIcon = field(t, doc, "icon.url")
+			}
+			if raw.Image != nil {
+				wantImage = field(t, doc, "image.url")
+			}
+			if a.Icon != wantIcon || a.Image != wantImage {
+				t.Errorf("icon %q, image %q; want %q, %q", a.Icon, a.Image, wantIcon, wantImage)
+			}
 			if a.Handle != c.handle+"@"+u.Host || a.Name != c.name || a.Inbox != field(t, doc, "inbox") || a.SharedInbox != wantShared {
 				t.Errorf("got %s %q, inbox %s, shared %q; want %s@%s %q, inbox %s, shared %q",
 					a.Handle, a.Name, a.Inbox, a.SharedInbox, c.handle, u.Host, c.name, field(t, doc, "inbox"), wantShared)
@@ -603,6 +618,51 @@ func TestRemoteActorsOfOtherServers(t *testing.T) {
 				t.Errorf("the key %s: owner %q, %T, %v; want the actor and an RSA key", field(t, doc, "publicKey.id"), owner, pub, err)
 			}
 		})
+	}
+}
+
+// Actors' pictures in every shape servers publish them: one Image (with or
+// without mediaType), PeerTube's list of Images of several sizes, a bare
+// URL; what is not an http(s) picture is no picture.
+func TestActorPictures(t *testing.T) {
+	w := newFediverse(t)
+	upd := w.load("mastodon/update-actor.json", nil)
+	var act struct{ Object actorJSON }
+	if err := json.Unmarshal(upd, &act); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := act.Object.Icon.picture(), field(t, upd, "object.icon.url"); got != want || want == "" {
+		t.Errorf("Mastodon's Update of an actor: icon %q, want %q", got, want)
+	}
+	if got, want := act.Object.Image.picture(), field(t, upd, "object.image.url"); got != want || want == "" {
+		t.Errorf("Mastodon's Update of an actor: image %q, want %q", got, want)
+	}
+	video := w.load("peertube/video.json", nil)
+	var pt struct{ Icon links }
+	var ptRaw struct{ Icon []struct{ URL string } }
+	if err := errors.Join(json.Unmarshal(video, &pt), json.Unmarshal(video, &ptRaw)); err != nil || len(ptRaw.Icon) < 2 {
+		t.Fatalf("%v; %d icons", err, len(ptRaw.Icon))
+	}
+	if got, want := pt.Icon.picture(), ptRaw.Icon[0].URL; got != want {
+		t.Errorf("PeerTube's list of %d icons: %q, want the first, %q", len(pt.Icon), got, want)
+	}
+	for in, want := range map[string]string{
+		`"https://a.example/avatar.png"`: "https://a.example/avatar.png",
+		`["https://a.example/a.png", {"type": "Image", "url": "https://a.example/b.png"}]`:                          "https://a.example/a.png",
+		`{"type": "Image", "url": {"type": "Link", "href": "https://a.example/c.webp", "mediaType": "image/webp"}}`: "https://a.example/c.webp",
+		`{"type": "Image", "mediaType": "text/html", "url": "https://a.example/page"}`:                              "",
+		`"javascript:alert(1)"`:        "",
+		`"data:image/png;base64,AAAA"`: "",
+		`{"type": "Image"}`:            "",
+		`42`:                           "",
+	} {
+		var l links
+		if err := json.Unmarshal([]byte(in), &l); err != nil {
+			t.Fatal(err)
+		}
+		if got := l.picture(); got != want {
+			t.Errorf("icon %s: %q, want %q", in, got, want)
+		}
 	}
 }
 

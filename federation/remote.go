@@ -44,6 +44,10 @@ type actorJSON struct {
 		SharedInbox string `json:"sharedInbox"`
 	} `json:"endpoints"`
 	PublicKey publicKeys `json:"publicKey"`
+	// Icon and Image are the avatar and the header picture: an Image, a
+	// list of them (PeerTube: one per size) or a bare URL.
+	Icon  links `json:"icon"`
+	Image links `json:"image"`
 	// Some servers (GoToSocial) serve the key document itself at its id.
 	Owner        string `json:"owner"`
 	PublicKeyPem string `json:"publicKeyPem"`
@@ -107,6 +111,7 @@ func (f *Service) RemoteActor(ctx context.Context, iri string, refresh bool) (*n
 	a := &nineten.RemoteActor{
 		IRI: iri, Inbox: doc.Inbox, Outbox: doc.Outbox, SharedInbox: doc.Endpoints.SharedInbox,
 		KeyID: key.ID, PublicKeyPEM: key.PublicKeyPem, Name: doc.Name, FetchedAt: f.now(),
+		Icon: doc.Icon.picture(), Image: doc.Image.picture(),
 	}
 	if doc.PreferredUsername != "" {
 		// Without a username an actor has no handle (Mastodon does not

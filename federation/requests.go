@@ -155,6 +155,7 @@ func (f *Service) userDoc(ctx context.Context, u *nineten.User) (map[string]any,
 	}
 	doc := f.actorDoc(f.url("/users/"+u.Username), "Person", "listener", u.Username, u.DisplayName, summaryHTML(u.Bio), f.url("/"), u.CreatedAt, k)
 	doc["manuallyApprovesFollowers"] = f.approvesManually(ctx, userActorName(u))
+	f.pictures(doc, u.Avatar, u.Header)
 	return doc, nil
 }
 
@@ -166,6 +167,7 @@ func (f *Service) artistDoc(ctx context.Context, a *nineten.Artist) (map[string]
 	}
 	doc := f.actorDoc(f.url("/artists/"+a.Slug), "Person", "artist", a.Slug, a.Name, a.Bio, f.url(fmt.Sprintf("/app/artists/%d", a.ID)), a.CreatedAt, k)
 	doc["manuallyApprovesFollowers"] = f.approvesManually(ctx, artistActorName(a))
+	f.pictures(doc, a.Avatar, a.Header)
 	return doc, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	nineten "nineten.dev"
@@ -126,6 +127,22 @@ func (f *Service) actorDoc(id, typ, kind, username, name, summary, htmlURL strin
 		doc["published"] = timestamp(published)
 	}
 	return doc
+}
+
+// pictures puts an actor's avatar and header (blob keys, "" for none) on
+// its document as Mastodon and GoToSocial read them: icon and image, each an
+// Image with url and mediaType.
+func (f *Service) pictures(doc map[string]any, avatar, header string) {
+	for prop, key := range map[string]string{"icon": avatar, "image": header} {
+		if key == "" {
+			continue
+		}
+		mt := "image/jpeg"
+		if strings.HasSuffix(key, ".png") {
+			mt = "image/png"
+		}
+		doc[prop] = map[string]any{"type": "Image", "mediaType": mt, "url": f.url("/media/" + key)}
+	}
 }
 
 // trackObject renders a ready track as an Audio object with our terms.

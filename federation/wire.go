@@ -3,6 +3,7 @@ package federation
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"strings"
 )
 
@@ -158,6 +159,20 @@ func (l *links) UnmarshalJSON(data []byte) error {
 func (l links) page() string {
 	for _, k := range l {
 		if mt, _, _ := strings.Cut(k.MediaType, ";"); mt == "text/html" || mt == "" {
+			return k.Href
+		}
+	}
+	return ""
+}
+
+// picture is the URL of the first picture among links (an actor's icon or
+// image): http or https only, anything else is no picture.
+func (l links) picture() string {
+	for _, k := range l {
+		if mt, _, _ := strings.Cut(k.MediaType, ";"); mt != "" && !strings.HasPrefix(mt, "image/") {
+			continue
+		}
+		if u, err := url.Parse(k.Href); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(k.Href) <= 2048 {
 			return k.Href
 		}
 	}

@@ -125,6 +125,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	routes = append(routes, s.anomalyRoutes()...)
 	routes = append(routes, s.statementRoutes()...)
 	routes = append(routes, s.reviewRoutes()...)
+	routes = append(routes, s.pictureRoutes()...)
 	for _, rt := range routes {
 		h := rt.handle
 		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {

@@ -15,15 +15,18 @@ type userJSON struct {
 	Username    string     `json:"username"`
 	DisplayName string     `json:"display_name"`
 	Bio         string     `json:"bio"`
-	Role        string     `json:"role"`
-	Disabled    bool       `json:"disabled"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// AvatarURL and HeaderURL are the profile pictures, null when none.
+	AvatarURL *string   `json:"avatar_url"`
+	HeaderURL *string   `json:"header_url"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
 	// DeletedAt is when the account was closed; absent while it is open.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 }
 
 func toUser(u *nineten.User) userJSON {
-	j := userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Bio: u.Bio, Role: string(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	j := userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Bio: u.Bio, AvatarURL: pictureURL(u.Avatar), HeaderURL: pictureURL(u.Header), Role: string(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
 	if u.Deleted() {
 		at := u.DeletedAt
 		j.DeletedAt = &at
@@ -57,13 +60,15 @@ type artistJSON struct {
 	Name       string     `json:"name"`
 	Slug       string     `json:"slug"`
 	Bio        string     `json:"bio"`
+	AvatarURL  *string    `json:"avatar_url"`
+	HeaderURL  *string    `json:"header_url"`
 	OwnerID    nineten.ID `json:"owner_id"`
 	TrackCount int        `json:"track_count"`
 	CreatedAt  time.Time  `json:"created_at"`
 }
 
 func toArtist(a *nineten.Artist) artistJSON {
-	return artistJSON{a.ID, a.Name, a.Slug, a.Bio, a.OwnerID, a.TrackCount, a.CreatedAt}
+	return artistJSON{a.ID, a.Name, a.Slug, a.Bio, pictureURL(a.Avatar), pictureURL(a.Header), a.OwnerID, a.TrackCount, a.CreatedAt}
 }
 
 type albumJSON struct {
@@ -298,10 +303,14 @@ type remoteActorJSON struct {
 	ID     string `json:"id"`
 	Handle string `json:"handle"`
 	Name   string `json:"name"`
+	// IconURL and ImageURL are the actor's avatar and header on its server
+	// ("" for none), linked rather than fetched here (see the README).
+	IconURL  string `json:"icon_url,omitempty"`
+	ImageURL string `json:"image_url,omitempty"`
 }
 
 func toRemoteActor(a *nineten.RemoteActor) remoteActorJSON {
-	return remoteActorJSON{ID: a.IRI, Handle: a.Handle, Name: a.Name}
+	return remoteActorJSON{ID: a.IRI, Handle: a.Handle, Name: a.Name, IconURL: a.Icon, ImageURL: a.Image}
 }
 
 type followingJSON struct {

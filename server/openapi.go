@@ -73,7 +73,7 @@ func OpenAPI(routes []route) map[string]any {
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 			t := "integer"
-			if m[1] == "session" || m[1] == "host" {
+			if m[1] == "session" || m[1] == "host" || m[1] == "kind" {
 				t = "string"
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": t}})

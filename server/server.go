@@ -20,6 +20,7 @@ import (
 	"nineten.dev/catalog"
 	"nineten.dev/listen"
 	"nineten.dev/payout"
+	"nineten.dev/picture"
 	"nineten.dev/playlist"
 	"nineten.dev/report"
 	"nineten.dev/subscription"
@@ -39,6 +40,7 @@ type Server struct {
 	// Reports are the node's listening reports (admins see their status).
 	Reports   *report.Service
 	Playlists *playlist.Service // listeners' own playlists
+	Pictures  *picture.Service  // avatars and headers
 	Store     nineten.Store
 	Blobs     nineten.BlobStore
 	Log       *slog.Logger
@@ -101,6 +103,7 @@ func (s *Server) Handler() http.Handler {
 	media := http.NewServeMux()
 	media.HandleFunc("GET /media/tracks/{id}/{file...}", s.trackMedia)
 	media.HandleFunc("GET /media/albums/{id}/{file}", s.albumCover)
+	media.HandleFunc("GET /media/profiles/{file}", s.profilePicture)
 	media.HandleFunc("GET /media/remote/{host}/{path...}", s.remoteMedia)
 	media.HandleFunc("OPTIONS /media/", mediaPreflight)
 	media.HandleFunc("/media/", func(w http.ResponseWriter, r *http.Request) {

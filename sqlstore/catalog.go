@@ -13,13 +13,13 @@ import (
 // see it; it matches nineten.Track.Visible.
 const visibleTrack = `t.status = 'ready' AND t.hidden = 0`
 
-const artistCols = `a.id, a.owner_id, a.name, a.slug, a.bio, a.created_at, a.deleted_at,
+const artistCols = `a.id, a.owner_id, a.name, a.slug, a.bio, a.avatar_key, a.header_key, a.created_at, a.deleted_at,
 	(SELECT count(*) FROM tracks t WHERE t.artist_id = a.id AND ` + visibleTrack + `)`
 
 func scanArtist(row scanner) (*nineten.Artist, error) {
 	var a nineten.Artist
 	var created, deleted int64
-	if err := row.Scan(&a.ID, &a.OwnerID, &a.Name, &a.Slug, &a.Bio, &created, &deleted, &a.TrackCount); err != nil {
+	if err := row.Scan(&a.ID, &a.OwnerID, &a.Name, &a.Slug, &a.Bio, &a.Avatar, &a.Header, &created, &deleted, &a.TrackCount); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, a.DeletedAt = fromMS(created), fromMS(deleted)
@@ -109,14 +109,14 @@ func (s *store) ListArtists(ctx context.Context, query string, p nineten.Page) (
 	return artists, total, nil
 }
 
-// UpdateArtist stores the owner, name, slug and bio of a.
+// UpdateArtist stores the owner, name, slug, bio and pictures of a.
 func (s *store) UpdateArtist(ctx context.Context, a *nineten.Artist) error {
 	const op = "sqlstore.UpdateArtist"
 	taken := fmt.Sprintf("the artist address %q is taken", a.Slug)
 	res, err := s.write.ExecContext(ctx, `
-		UPDATE artists SET owner_id = ?, name = ?, slug = ?, bio = ?
+		UPDATE artists SET owner_id = ?, name = ?, slug = ?, bio = ?, avatar_key = ?, header_key = ?
 		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM artists o WHERE o.slug = ? AND o.id <> ?)`,
-		a.OwnerID, a.Name, a.Slug, a.Bio, a.ID, a.Slug, a.ID)
+		a.OwnerID, a.Name, a.Slug, a.Bio, a.Avatar, a.Header, a.ID, a.Slug, a.ID)
 	if err != nil {
 		return dbError(op, err, taken)
 	}

@@ -16,7 +16,7 @@ func (s *store) CloseAccount(ctx context.Context, userID nineten.ID, at time.Tim
 	user := fmt.Sprintf("user:%d", userID)
 	return s.atomic(ctx, func(q querier) error {
 		res, err := q.ExecContext(ctx, `
-			UPDATE users SET display_name = '', bio = '', password_hash = '', disabled = 1, deleted_at = ?
+			UPDATE users SET display_name = '', bio = '', avatar_key = '', header_key = '', password_hash = '', disabled = 1, deleted_at = ?
 			WHERE id = ? AND deleted_at = 0`, ms(at), userID)
 		if err != nil {
 			return dbError(op, err, "")
@@ -42,7 +42,7 @@ func (s *store) CloseAccount(ctx context.Context, userID nineten.ID, at time.Tim
 			{`DELETE FROM actor_settings WHERE actor = ? OR actor IN (` + artistActors + `)`, []any{user, userID}},
 			// Hidden, not deleted: this month's listens of them still pay.
 			{`UPDATE tracks SET hidden = 1 WHERE artist_id IN (` + ownedArtists + `)`, []any{userID}},
-			{`UPDATE artists SET name = ?, bio = '', deleted_at = ? WHERE owner_id = ?`, []any{nineten.ClosedArtistName, ms(at), userID}},
+			{`UPDATE artists SET name = ?, bio = '', avatar_key = '', header_key = '', deleted_at = ? WHERE owner_id = ?`, []any{nineten.ClosedArtistName, ms(at), userID}},
 		} {
 			if _, err := q.ExecContext(ctx, stmt.sql, stmt.args...); err != nil {
 				return dbError(op, err, "")

@@ -10,12 +10,12 @@ import (
 
 func (s *store) SaveRemoteActor(ctx context.Context, a *nineten.RemoteActor) error {
 	_, err := s.write.ExecContext(ctx, `
-		INSERT INTO remote_actors (iri, inbox, outbox, shared_inbox, key_id, public_key_pem, handle, name, fetched_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO remote_actors (iri, inbox, outbox, shared_inbox, key_id, public_key_pem, handle, name, icon_url, image_url, fetched_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (iri) DO UPDATE SET inbox = excluded.inbox, outbox = excluded.outbox, shared_inbox = excluded.shared_inbox,
 			key_id = excluded.key_id, public_key_pem = excluded.public_key_pem, handle = excluded.handle,
-			name = excluded.name, fetched_at = excluded.fetched_at`,
-		a.IRI, a.Inbox, a.Outbox, a.SharedInbox, a.KeyID, a.PublicKeyPEM, a.Handle, a.Name, ms(a.FetchedAt))
+			name = excluded.name, icon_url = excluded.icon_url, image_url = excluded.image_url, fetched_at = excluded.fetched_at`,
+		a.IRI, a.Inbox, a.Outbox, a.SharedInbox, a.KeyID, a.PublicKeyPEM, a.Handle, a.Name, a.Icon, a.Image, ms(a.FetchedAt))
 	if err != nil {
 		return dbError("sqlstore.SaveRemoteActor", err, "")
 	}
@@ -27,8 +27,8 @@ func (s *store) RemoteActor(ctx context.Context, iri string) (*nineten.RemoteAct
 	a := nineten.RemoteActor{IRI: iri}
 	var fetched int64
 	err := s.read.QueryRowContext(ctx, `
-		SELECT inbox, outbox, shared_inbox, key_id, public_key_pem, handle, name, fetched_at FROM remote_actors WHERE iri = ?`, iri,
-	).Scan(&a.Inbox, &a.Outbox, &a.SharedInbox, &a.KeyID, &a.PublicKeyPEM, &a.Handle, &a.Name, &fetched)
+		SELECT inbox, outbox, shared_inbox, key_id, public_key_pem, handle, name, icon_url, image_url, fetched_at FROM remote_actors WHERE iri = ?`, iri,
+	).Scan(&a.Inbox, &a.Outbox, &a.SharedInbox, &a.KeyID, &a.PublicKeyPEM, &a.Handle, &a.Name, &a.Icon, &a.Image, &fetched)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(op, "actor %s", iri)
 	}

@@ -10,12 +10,12 @@ import (
 	"nineten.dev"
 )
 
-const userCols = `id, username, display_name, bio, password_hash, role, disabled, created_at, deleted_at`
+const userCols = `id, username, display_name, bio, avatar_key, header_key, password_hash, role, disabled, created_at, deleted_at`
 
 func scanUser(row scanner) (*nineten.User, error) {
 	var u nineten.User
 	var created, deleted int64
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Bio, &u.PasswordHash, &u.Role, &u.Disabled, &created, &deleted)
+	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Bio, &u.Avatar, &u.Header, &u.PasswordHash, &u.Role, &u.Disabled, &created, &deleted)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +74,9 @@ func (s *store) UpdateUser(ctx context.Context, u *nineten.User) error {
 	const op = "sqlstore.UpdateUser"
 	taken := fmt.Sprintf("username %q is taken", u.Username)
 	res, err := s.write.ExecContext(ctx, `
-		UPDATE users SET username = ?, display_name = ?, bio = ?, password_hash = ?, role = ?, disabled = ?
+		UPDATE users SET username = ?, display_name = ?, bio = ?, avatar_key = ?, header_key = ?, password_hash = ?, role = ?, disabled = ?
 		WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users o WHERE o.username = ? AND o.id <> ?)`,
-		u.Username, u.DisplayName, u.Bio, u.PasswordHash, u.Role, u.Disabled, u.ID, u.Username, u.ID)
+		u.Username, u.DisplayName, u.Bio, u.Avatar, u.Header, u.PasswordHash, u.Role, u.Disabled, u.ID, u.Username, u.ID)
 	if err != nil {
 		return dbError(op, err, taken)
 	}

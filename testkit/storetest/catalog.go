@@ -21,6 +21,7 @@ var catalogTests = []test{
 		e.same("artist", a, got)
 
 		a.Name, a.Slug, a.Bio = "Daft Punk (duo)", "daftpunk", "Retired."
+		a.Avatar, a.Header = "profiles/a1-avatar-0123456789abcdef.jpg", "profiles/a1-header-0123456789abcdef.jpg"
 		e.ok(e.s.UpdateArtist(e.ctx, a))
 		got, err = e.s.ArtistByID(e.ctx, a.ID)
 		e.ok(err)

@@ -14,8 +14,11 @@ var closedTests = []test{
 	{"ClosedAccounts/CloseErasesThePersonKeepsTheMoney", func(e *env) {
 		ann, other := e.user("ann"), e.user("other")
 		ann.Role, ann.Bio = nineten.RoleArtist, "About me"
+		ann.Avatar, ann.Header = "profiles/u1-avatar-1.jpg", "profiles/u1-header-1.jpg"
 		e.ok(e.s.UpdateUser(e.ctx, ann))
 		art := e.artist(ann.ID, "Ann's Band")
+		art.Avatar, art.Header = "profiles/a1-avatar-1.png", "profiles/a1-header-1.jpg"
+		e.ok(e.s.UpdateArtist(e.ctx, art))
 		otherArt := e.artist(other.ID, "Other")
 		tr := e.track(nineten.Track{ArtistID: art.ID, Title: "Song", DurationMS: 200_000})
 		kept := e.track(nineten.Track{ArtistID: otherArt.ID, Title: "Kept", DurationMS: 200_000})
@@ -40,7 +43,7 @@ var closedTests = []test{
 
 		got, err := e.s.UserByUsername(e.ctx, "ann")
 		e.ok(err)
-		if !got.DeletedAt.Equal(closedAt) || got.DisplayName != "" || got.Bio != "" || got.PasswordHash != "" || !got.Disabled || got.ID != ann.ID {
+		if !got.DeletedAt.Equal(closedAt) || got.DisplayName != "" || got.Bio != "" || got.Avatar != "" || got.Header != "" || got.PasswordHash != "" || !got.Disabled || got.ID != ann.ID {
 			e.Errorf("closed user = %+v, want the same id and name, closed at %v, nothing else", got, closedAt)
 		}
 		_, err = e.s.SessionByHash(e.ctx, "h")
@@ -72,7 +75,7 @@ var closedTests = []test{
 		}
 		a, err := e.s.ArtistByID(e.ctx, art.ID)
 		e.ok(err)
-		if a.Name != nineten.ClosedArtistName || a.Bio != "" || !a.DeletedAt.Equal(closedAt) || a.Slug != art.Slug {
+		if a.Name != nineten.ClosedArtistName || a.Bio != "" || a.Avatar != "" || a.Header != "" || !a.DeletedAt.Equal(closedAt) || a.Slug != art.Slug {
 			e.Errorf("closed artist = %+v", a)
 		}
 		list, _, err := e.s.ListArtists(e.ctx, "", nineten.Page{})

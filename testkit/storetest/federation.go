@@ -13,11 +13,18 @@ var federationTests = []test{
 		a := &nineten.RemoteActor{IRI: "https://b.example/artists/x", Inbox: "https://b.example/artists/x/inbox", Outbox: "https://b.example/artists/x/outbox", KeyID: "https://b.example/artists/x#main-key", PublicKeyPEM: "PEM1", Handle: "x@b.example", FetchedAt: at(0 * time.Second)}
 		e.ok(e.s.SaveRemoteActor(e.ctx, a))
 		a.PublicKeyPEM, a.FetchedAt = "PEM2", at(1*time.Second)
+		a.Icon, a.Image = "https://cdn.b.example/avatar.png", "https://cdn.b.example/header.jpg"
 		e.ok(e.s.SaveRemoteActor(e.ctx, a))
 		got, err := e.s.RemoteActor(e.ctx, a.IRI)
 		e.ok(err)
-		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1*time.Second)) || got.Inbox != a.Inbox || got.Outbox != a.Outbox {
+		if got.PublicKeyPEM != "PEM2" || got.Handle != "x@b.example" || !got.FetchedAt.Equal(at(1*time.Second)) || got.Inbox != a.Inbox || got.Outbox != a.Outbox || got.Icon != a.Icon || got.Image != a.Image {
 			e.Errorf("remote actor after update: %+v", got)
+		}
+		// An Update without pictures takes them away.
+		a.Icon, a.Image = "", ""
+		e.ok(e.s.SaveRemoteActor(e.ctx, a))
+		if got, err := e.s.RemoteActor(e.ctx, a.IRI); err != nil || got.Icon != "" || got.Image != "" {
+			e.Errorf("remote actor after its pictures were removed: %+v, %v", got, err)
 		}
 	}},
 	{"FollowsBothWays", func(e *env) {

@@ -51,6 +51,7 @@ var userTests = []test{
 	{"Users/Update", func(e *env) {
 		u := e.user("dave")
 		u.Username, u.DisplayName, u.Bio, u.PasswordHash, u.Role = "david", "David", "Listens a lot.", "new-hash", nineten.RoleArtist
+		u.Avatar, u.Header = "profiles/u1-avatar-0123456789abcdef.jpg", "profiles/u1-header-0123456789abcdef.png"
 		e.ok(e.s.UpdateUser(e.ctx, u))
 		got, err := e.s.UserByID(e.ctx, u.ID)
 		e.ok(err)
