@@ -43,9 +43,10 @@ func TestTwoProcessesAreOneNode(t *testing.T) {
 	shared := []string{"--db", dsn, "--blob", bucket.URL(), "--listen-threshold", "2s", "--dev-federation"}
 	one := nodetest.Start(t, shared...)
 	// The second process gets the node's secrets (which sign listen
-	// sessions and ledger entries) and its public URL.
+	// sessions and ledger entries, and decrypt its listening reports) and
+	// its public URL.
 	data := t.TempDir()
-	for _, f := range []string{"node.secret", "ledger.key"} {
+	for _, f := range []string{"node.secret", "ledger.key", "node.age"} {
 		b, err := os.ReadFile(filepath.Join(one.Data, f))
 		if err != nil {
 			t.Fatal(err)
