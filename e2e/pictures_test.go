@@ -2,17 +2,21 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"nineten.dev/testkit/nodetest"
 )
@@ -162,5 +166,85 @@ func TestProfilePicturesAcrossNodes(t *testing.T) {
 	boris.must(boris.json("DELETE", "/api/v1/me", map[string]string{"password": "password-boris"}), 204, nil)
 	if r := anon.do("GET", *artist.HeaderURL, nil, nil); r.StatusCode != http.StatusNotFound {
 		t.Errorf("a closed account's header answers %d", r.StatusCode)
+	}
+}
+
+// TestBrowserProfilePictures drives the web app: Ana on A sets her avatar
+// on her account page, and sees the pictures of an artist on B that she
+// follows on its catalogue page and in her follow list, loaded from B
+// without a referrer.
+func TestBrowserProfilePictures(t *testing.T) {
+	a := nodetest.Start(t, "--dev-federation")
+	b := nodetest.Start(t, "--dev-federation")
+	hostB := strings.TrimPrefix(b.URL, "http://")
+	boris, artistID := signupArtist(t, b.URL, "boris", "Bo Band")
+	photo := geotagged(t, 900, 700, "GPSLatitude 1/1")
+	var band pictured
+	for _, kind := range []string{"avatar", "header"} {
+		boris.must(boris.multipart("PUT", fmt.Sprintf("/api/v1/artists/%d/pictures/%s", artistID, kind), photo, "photo.jpg", "image/jpeg"), 200, &band)
+	}
+	ana := newClient(t, a.URL)
+	ana.must(ana.json("POST", "/api/v1/auth/signup", map[string]string{"username": "ana", "password": "password-ana"}), 201, nil)
+	ana.must(ana.json("POST", "/api/v1/follows", map[string]string{"handle": "@bo-band@" + hostB}), 201, nil)
+	eventually(t, 30*time.Second, "the follow accepted", func() bool {
+		f := ana.follows()
+		return len(f) == 1 && f[0].State == "accepted"
+	})
+
+	ctx := browser(t)
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		for i, act := range actions {
+			if err := chromedp.Run(actx, act); err != nil {
+				var page string
+				pctx, stop := context.WithTimeout(ctx, 5*time.Second)
+				_ = chromedp.Run(pctx, chromedp.Evaluate(`document.body.innerText`, &page))
+				stop()
+				t.Fatalf("browser, step %d: %v\npage: %s", i, err, page)
+			}
+		}
+	}
+	// loaded waits for a picture to be shown: fetched and decoded.
+	loaded := func(sel string) chromedp.Action {
+		return chromedp.Poll(fmt.Sprintf(`(() => { const i = document.querySelector(%q); return !!i && i.complete && i.naturalWidth > 0; })()`, sel), nil, chromedp.WithPollingTimeout(15*time.Second))
+	}
+	var mine, theirs, banner, policy, listed string
+	run(
+		chromedp.Navigate(a.URL+"/app/login"),
+		chromedp.WaitVisible(`[data-testid=login-username]`),
+		chromedp.SendKeys(`[data-testid=login-username]`, "ana"),
+		chromedp.SendKeys(`[data-testid=login-password]`, "password-ana"),
+		chromedp.Click(`[data-testid=login-submit]`),
+		chromedp.Poll(`location.pathname !== '/app/login'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Navigate(a.URL+"/app/me/account"),
+		chromedp.WaitReady(`[data-testid=avatar-input]`),
+		chromedp.SetUploadFiles(`[data-testid=avatar-input]`, []string{photo}, chromedp.ByQuery),
+		loaded(`[data-testid=pictures] img.avatar`),
+		chromedp.AttributeValue(`[data-testid=pictures] img.avatar`, "src", &mine, nil),
+	)
+	screenshot(t, run, "account-pictures.png")
+	run(
+		chromedp.Navigate(a.URL+"/app/remote?handle="+url.QueryEscape("@bo-band@"+hostB)),
+		loaded(`.page-head img.avatar`),
+		loaded(`img.banner`),
+		chromedp.AttributeValue(`.page-head img.avatar`, "src", &theirs, nil),
+		chromedp.AttributeValue(`.page-head img.avatar`, "referrerpolicy", &policy, nil),
+		chromedp.AttributeValue(`img.banner`, "src", &banner, nil),
+	)
+	screenshot(t, run, "remote-pictures.png")
+	run(
+		chromedp.Navigate(a.URL+"/app/following"),
+		loaded(`.follow-row img.avatar`),
+		chromedp.AttributeValue(`.follow-row img.avatar`, "src", &listed, nil),
+	)
+	var me pictured
+	ana.must(ana.json("GET", "/api/v1/me", nil), 200, &struct{ User *pictured }{&me})
+	if me.AvatarURL == nil || mine != a.URL+*me.AvatarURL && mine != *me.AvatarURL {
+		t.Errorf("the account page shows %q; her avatar is %v", mine, me.AvatarURL)
+	}
+	if theirs != b.URL+*band.AvatarURL || banner != b.URL+*band.HeaderURL || listed != theirs || policy != "no-referrer" {
+		t.Errorf("B's artist on A: avatar %q (referrerpolicy %q), header %q, in the follow list %q; want %s, %s", theirs, policy, banner, listed, b.URL+*band.AvatarURL, b.URL+*band.HeaderURL)
 	}
 }

@@ -111,3 +111,7 @@ export const uploadFile = (file, { artistId, onProgress }) =>
 // WebP) and resolves to the updated album.
 export const setAlbumCover = (albumId, file, { onProgress } = {}) =>
   sendFile('PUT', `/api/v1/albums/${albumId}/cover`, file, { onProgress });
+
+// setPicture uploads a profile picture (JPEG, PNG or GIF) to path, a
+// .../pictures/{avatar|header} route, and resolves to the updated profile.
+export const setPicture = (path, file, { onProgress } = {}) => sendFile('PUT', path, file, { onProgress });

@@ -1,6 +1,7 @@
 // Building blocks shared by the pages: loading/error/empty states, covers,
 // track lists and grids, the edit form and the role guard.
 import { useState } from 'preact/hooks';
+import { api, setPicture } from './api.js';
 import { html } from './html.js';
 import { Icon } from './icons.js';
 import { coverAt, formatDuration, plural } from './format.js';
@@ -92,12 +93,79 @@ export const initials = (name) =>
     .join('')
     .toUpperCase();
 
+// Avatar shows a profile picture, or the initials of the name when there
+// is none. Decorative: the name is always printed next to it. Pictures of
+// other servers' actors load from there, sent no referrer (the page
+// address says what the listener is looking at).
+export function Avatar({ url, name, large = false }) {
+  const cls = large ? 'avatar large' : 'avatar';
+  if (!url) return html`<div class=${cls} aria-hidden="true">${initials(name || '?') || '?'}</div>`;
+  return html`<img class=${`${cls} picture`} src=${url} alt="" loading="lazy" referrerpolicy="no-referrer" data-testid="avatar" />`;
+}
+
+// Banner is a profile's header picture across the top of its page.
+export function Banner({ url }) {
+  if (!url) return null;
+  return html`<img class="banner" src=${url} alt="" referrerpolicy="no-referrer" data-testid="banner" />`;
+}
+
+const pictureKinds = [
+  { kind: 'avatar', label: 'Avatar', add: 'Add an avatar', hint: 'Cropped to a square, 400×400.' },
+  { kind: 'header', label: 'Header', add: 'Add a header', hint: 'Cropped to 3:1, 1500×500.' },
+];
+
+// PicturePickers sets or removes the avatar and header of a profile (yours,
+// or an artist profile's) under base, .../pictures; onChange gets the
+// updated profile. The server re-encodes each picture: what it keeps of a
+// photo is its pixels, not its EXIF (where it was taken).
+export function PicturePickers({ base, record, onChange }) {
+  const [busy, setBusy] = useState(null);
+  const [error, setError] = useState(null);
+  const run = async (kind, work) => {
+    setBusy(kind);
+    setError(null);
+    try {
+      onChange(await work());
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const choose = (kind) => (e) => {
+    const file = e.currentTarget.files?.[0];
+    e.currentTarget.value = '';
+    if (file) run(kind, () => setPicture(`${base}/${kind}`, file).done);
+  };
+  return html`<div class="pictures" aria-busy=${busy !== null} data-testid="pictures">
+    <h3>Pictures</h3>
+    <${ErrorBox} error=${error} />
+    ${pictureKinds.map(({ kind, label, add, hint }) => {
+      const url = record[`${kind}_url`];
+      return html`<div class="picture-row" key=${kind}>
+        ${kind === 'avatar' ? html`<${Avatar} url=${url} name=${record.display_name || record.name || record.username} />` : url ? html`<img class="banner small" src=${url} alt="" />` : html`<div class="banner small placeholder" aria-hidden="true"></div>`}
+        <div>
+          <label class=${busy ? 'btn file-btn disabled' : 'btn file-btn'}>
+            ${url ? `Replace ${kind}` : add}
+            <input type="file" class="visually-hidden" accept="image/jpeg,image/png,image/gif" data-testid=${`${kind}-input`}
+              disabled=${busy !== null} onChange=${choose(kind)} />
+          </label>
+          ${url && html` <button type="button" class="btn" disabled=${busy !== null} data-testid=${`${kind}-remove`}
+            onClick=${() => run(kind, () => api.delete(`${base}/${kind}`))}>Remove</button>`}
+          <p class="sub">${label}: a JPEG, PNG or GIF up to 10 MiB. ${hint}</p>
+          <p class="sub" role="status">${busy === kind && html`<span class="spinner" aria-hidden="true"></span> Saving ${kind}…`}</p>
+        </div>
+      </div>`;
+    })}
+  </div>`;
+}
+
 export function ArtistGrid({ artists }) {
   return html`<ul class="grid">
     ${artists.map(
       (a) => html`<li key=${a.id}>
         <a class="card" href=${`/app/artists/${a.id}`}>
-          <div class="avatar" aria-hidden="true">${initials(a.name)}</div>
+          <${Avatar} url=${a.avatar_url} name=${a.name} />
           <strong>${a.name}</strong>
           <span class="sub">${plural(a.track_count ?? 0, 'track')}</span>
         </a>

@@ -3,6 +3,7 @@
 // only, and only http(s) links to it are made or followed.
 import { query } from './api.js';
 import { html } from './html.js';
+import { Avatar, Banner } from './components.js';
 
 // webURL returns url when it is an http(s) address, and otherwise null:
 // a remote server could send javascript: or data: URLs.
@@ -57,3 +58,10 @@ export function remoteTrack(actor, t) {
     page_url: webURL(t.page_url)?.href || '',
   };
 }
+
+// ActorAvatar and ActorBanner show an actor's pictures as its server
+// publishes them (http(s) only), or its initials.
+export const ActorAvatar = ({ actor, large = false }) =>
+  html`<${Avatar} url=${webURL(actor.icon_url)?.href} name=${actor.name || actor.handle} large=${large} />`;
+
+export const ActorBanner = ({ actor }) => html`<${Banner} url=${webURL(actor.image_url)?.href} />`;

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useTitle } from '../hooks.js';
 import { formatMoney } from '../format.js';
-import { EditForm, ErrorBox, Guard } from '../components.js';
+import { EditForm, ErrorBox, Guard, PicturePickers } from '../components.js';
 import { navigate } from '../router.js';
 import { refreshSession, session, useSession } from '../session.js';
 
@@ -29,6 +29,7 @@ function AccountPanels() {
       <p class="sub">You are <strong>@${s.user.username}</strong>. People who follow you here or on other servers see this.</p>
       <${EditForm} testid="profile-form" record=${s.user} onSave=${save}
         fields=${[{ key: 'display_name', label: 'Display name', required: true }, { key: 'bio', label: 'About you' }]} />
+      <${PicturePickers} base="/api/v1/me/pictures" record=${s.user} onChange=${refreshSession} />
     </section>
     <${CloseAccount} user=${s.user} />`;
 }

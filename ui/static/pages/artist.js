@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useTitle } from '../hooks.js';
-import { AlbumGrid, Empty, ErrorBox, Status, TrackList } from '../components.js';
+import { AlbumGrid, Avatar, Banner, Empty, ErrorBox, PicturePickers, Status, TrackList } from '../components.js';
 import { player } from '../player.js';
 import { plural } from '../format.js';
 import { isAdmin, refreshSession, useSession } from '../session.js';
@@ -25,8 +25,9 @@ export function ArtistPage({ params }) {
   const items = tracks.data?.items || [];
 
   return html`<div class="page">
+    <${Banner} url=${a.header_url} />
     <header class="page-head">
-      <div class="avatar large" aria-hidden="true">${a.name.slice(0, 1).toUpperCase()}</div>
+      <${Avatar} url=${a.avatar_url} name=${a.name} large />
       <div>
         <p class="eyebrow">Artist</p>
         <h1>${a.name}</h1>
@@ -48,6 +49,8 @@ export function ArtistPage({ params }) {
         setEditing(false);
         refreshSession();
       }} />`}
+    ${editing &&
+    html`<${PicturePickers} base=${`/api/v1/artists/${a.id}/pictures`} record=${a} onChange=${(updated) => artist.setData(updated)} />`}
 
     ${canEdit && html`<${ArtistListening} artistID=${a.id} />`}
 

@@ -9,8 +9,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useInterval, useTitle } from '../hooks.js';
-import { Empty, ErrorBox, Guard, Status, initials } from '../components.js';
-import { Handle, catalogueHref, handleOf, hostOf, webURL } from '../federation.js';
+import { Empty, ErrorBox, Guard, Status } from '../components.js';
+import { ActorAvatar, Handle, catalogueHref, handleOf, hostOf, webURL } from '../federation.js';
 import { formatDate } from '../format.js';
 
 const POLL_MS = 2000;
@@ -134,7 +134,7 @@ function FollowList({ items, onUnfollowed }) {
         const handle = handleOf(f.actor);
         const pending = f.state === 'pending';
         return html`<li class="follow-row" key=${f.id} data-testid="follow-row">
-          <div class="avatar" aria-hidden="true">${initials(f.actor.name || f.actor.handle || '?')}</div>
+          <${ActorAvatar} actor=${f.actor} />
           <div class="meta">
             <span>
               <strong>${f.actor.name || handle}</strong>${' '}
@@ -176,7 +176,7 @@ function FeedItem({ item }) {
   const { actor } = item;
   const link = item.type !== 'Delete' && webURL(item.url);
   return html`<li class="feed-item" data-testid="feed-item">
-    <div class="avatar" aria-hidden="true">${initials(actor.name || actor.handle || '?')}</div>
+    <${ActorAvatar} actor=${actor} />
     <div class="feed-body">
       <p class="feed-head">
         <strong>${actor.name || handleOf(actor)}</strong> <span class="sub"><${Handle} actor=${actor} />${verbs[item.type] ? ` · ${verbs[item.type]}` : ''}</span>
@@ -212,7 +212,7 @@ function FriendListens() {
       ${items.map((it, i) => {
         const link = webURL(it.url);
         return html`<li class="feed-item" key=${`${it.actor.id} ${it.object} ${i}`} data-testid="friend-listen">
-          <div class="avatar" aria-hidden="true">${initials(it.actor.name || it.actor.handle || '?')}</div>
+          <${ActorAvatar} actor=${it.actor} />
           <div class="feed-body">
             <p class="feed-head">
               <strong>${it.actor.name || handleOf(it.actor)}</strong> <span class="sub"><${Handle} actor=${it.actor} /> · played</span>
@@ -260,7 +260,7 @@ function FollowRequests() {
       ${items.map((r) => {
         const handle = handleOf(r.actor);
         return html`<li class="follow-row" key=${r.id} data-testid="follow-request">
-          <div class="avatar" aria-hidden="true">${initials(r.actor.name || r.actor.handle || '?')}</div>
+          <${ActorAvatar} actor=${r.actor} />
           <div class="meta">
             <strong>${r.actor.name || handle}</strong>
             <span class="sub"><${Handle} actor=${r.actor} /> · wants to follow ${r.artist_id ? r.name : 'you'} · ${formatDate(r.since)}</span>

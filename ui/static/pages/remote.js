@@ -6,8 +6,8 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { html } from '../html.js';
 import { useFetch, useTitle } from '../hooks.js';
-import { Cover, Empty, ErrorBox, Guard, Status, initials } from '../components.js';
-import { Handle, handleOf, hostOf, remoteTrack } from '../federation.js';
+import { Cover, Empty, ErrorBox, Guard, Status } from '../components.js';
+import { ActorAvatar, ActorBanner, Handle, handleOf, hostOf, remoteTrack } from '../federation.js';
 import { formatDuration, plural } from '../format.js';
 import { Icon } from '../icons.js';
 import { player } from '../player.js';
@@ -47,8 +47,9 @@ function Catalogue({ handle }) {
   const host = hostOf(actor) || tracks[0]?.host || '';
   const playable = tracks.some((t) => t.hls_url);
   return html`
+    <${ActorBanner} actor=${actor} />
     <header class="page-head">
-      <div class="avatar large" aria-hidden="true">${initials(name) || '?'}</div>
+      <${ActorAvatar} actor=${actor} large />
       <div>
         <p class="eyebrow">Artist on another server</p>
         <h1>${name}</h1>
