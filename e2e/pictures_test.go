@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -110,6 +111,25 @@ func TestProfilePicturesAcrossNodes(t *testing.T) {
 	header, _ := band["image"].(map[string]any)
 	if header["type"] != "Image" || header["url"] != b.URL+*artist.HeaderURL || band["icon"] != nil {
 		t.Errorf("bo-band's actor: icon %v, image %v", band["icon"], band["image"])
+	}
+
+	// WebFinger names the avatar too, as Mastodon's does.
+	var jrd struct {
+		Links []struct{ Rel, Type, Href string }
+	}
+	anon.must(anon.do("GET", "/.well-known/webfinger?resource=acct:boris@"+hostB, nil, nil), 200, &jrd)
+	if n := len(jrd.Links); n != 3 || jrd.Links[2].Rel != "http://webfinger.net/rel/avatar" || jrd.Links[2].Type != "image/jpeg" || jrd.Links[2].Href != b.URL+*me.AvatarURL {
+		t.Errorf("boris's WebFinger links: %+v", jrd.Links)
+	}
+	// The node's own actor has an icon of its own, a PNG Mastodon takes.
+	node := anon.activity("/actor")
+	nodeIcon, _ := node["icon"].(map[string]any)
+	if nodeIcon["url"] != b.URL+"/actor/icon.png" || nodeIcon["mediaType"] != "image/png" {
+		t.Errorf("the node actor's icon: %v", node["icon"])
+	} else if r := anon.do("GET", "/actor/icon.png", nil, nil); r.StatusCode != 200 || r.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("GET /actor/icon.png: %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	} else if cfg, err := png.DecodeConfig(strings.NewReader(string(r.Body))); err != nil || cfg.Width != 128 {
+		t.Errorf("the node's icon: %+v %v", cfg, err)
 	}
 
 	// A got the Updates and shows the pictures with the follows.

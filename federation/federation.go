@@ -118,6 +118,7 @@ func (f *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /nodeinfo/2.1", f.nodeInfo)
 	mux.HandleFunc("GET /ns/9ten.jsonld", f.contextDoc)
 	mux.HandleFunc("GET /actor", f.nodeActor)
+	mux.HandleFunc("GET "+nodeIconPath, f.serveNodeIcon)
 	mux.HandleFunc("GET /users/{name}", f.signedFetch(f.userActor))
 	mux.HandleFunc("GET /artists/{slug}", f.signedFetch(f.artistActor))
 	mux.HandleFunc("GET /artists/{slug}/outbox", f.signedFetch(f.artistOutbox))

@@ -79,37 +79,44 @@ func (f *Service) webfinger(w http.ResponseWriter, r *http.Request) {
 		problem(w, r, http.StatusBadRequest, "give a resource: acct:name@"+f.Base.Host+" or an actor URL")
 		return
 	}
-	id, page, err := f.lookupActor(r, name)
+	id, page, avatar, err := f.lookupActor(r, name)
 	if err != nil {
 		f.fail(w, r, err)
 		return
+	}
+	links := []any{
+		map[string]any{"rel": "self", "type": activityJSON, "href": id},
+		map[string]any{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page},
+	}
+	if avatar != "" {
+		// As Mastodon's WebFinger gives it, for clients that show a
+		// handle's picture before they fetch the actor.
+		links = append(links, map[string]any{"rel": "http://webfinger.net/rel/avatar", "type": pictureType(avatar), "href": f.url("/media/" + avatar)})
 	}
 	w.Header().Set("Content-Type", "application/jrd+json")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"subject": "acct:" + name + "@" + f.Base.Host,
 		"aliases": []string{id, page},
-		"links": []any{
-			map[string]any{"rel": "self", "type": activityJSON, "href": id},
-			map[string]any{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page},
-		},
+		"links":   links,
 	})
 }
 
 // lookupActor finds the actor a handle names: a user, else an artist, or
-// the node itself under its host name.
-func (f *Service) lookupActor(r *http.Request, name string) (id, page string, err error) {
+// the node itself under its host name; avatar is the blob key of its
+// avatar, "" for none.
+func (f *Service) lookupActor(r *http.Request, name string) (id, page, avatar string, err error) {
 	if name == f.Base.Host {
-		return f.url("/actor"), f.url("/"), nil
+		return f.url("/actor"), f.url("/"), "", nil
 	}
 	if u, err := f.Store.UserByUsername(r.Context(), name); err == nil && !u.Disabled {
-		return f.url("/users/" + u.Username), f.url("/"), nil
+		return f.url("/users/" + u.Username), f.url("/"), u.Avatar, nil
 	}
 	a, err := f.Store.ArtistBySlug(r.Context(), name)
 	if err != nil || a.Deleted() {
-		return "", "", nineten.E("federation.lookupActor", nineten.KindNotFound, "no account "+name+" on "+f.Base.Host)
+		return "", "", "", nineten.E("federation.lookupActor", nineten.KindNotFound, "no account "+name+" on "+f.Base.Host)
 	}
-	return f.url("/artists/" + a.Slug), f.url(fmt.Sprintf("/app/artists/%d", a.ID)), nil
+	return f.url("/artists/" + a.Slug), f.url(fmt.Sprintf("/app/artists/%d", a.ID)), a.Avatar, nil
 }
 
 type xrdLink struct {
@@ -194,6 +201,7 @@ func (f *Service) nodeActor(w http.ResponseWriter, r *http.Request) {
 	host := f.Base.Host
 	doc := f.actorDoc(f.url("/actor"), "Application", "node", host, "9ten node "+host,
 		"The 9ten node at "+host+": it signs reports, settlements and disputes for its listeners and artists.", f.url("/"), time.Time{}, k)
+	doc["icon"] = map[string]any{"type": "Image", "mediaType": "image/png", "url": f.url(nodeIconPath)}
 	f.nodeReportProperties(doc)
 	writeActivity(w, doc)
 }

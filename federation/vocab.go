@@ -137,12 +137,16 @@ func (f *Service) pictures(doc map[string]any, avatar, header string) {
 		if key == "" {
 			continue
 		}
-		mt := "image/jpeg"
-		if strings.HasSuffix(key, ".png") {
-			mt = "image/png"
-		}
-		doc[prop] = map[string]any{"type": "Image", "mediaType": mt, "url": f.url("/media/" + key)}
+		doc[prop] = map[string]any{"type": "Image", "mediaType": pictureType(key), "url": f.url("/media/" + key)}
 	}
+}
+
+// pictureType is the media type of a stored profile picture.
+func pictureType(key string) string {
+	if strings.HasSuffix(key, ".png") {
+		return "image/png"
+	}
+	return "image/jpeg"
 }
 
 // trackObject renders a ready track as an Audio object with our terms.
