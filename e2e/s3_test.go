@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,5 +80,24 @@ func TestNodeWithMediaOnS3(t *testing.T) {
 	artist.must(artist.json("DELETE", fmt.Sprintf("/api/v1/tracks/%d", tr.ID), nil), 204, nil)
 	if keys := list(prefix); len(keys) != 0 {
 		t.Errorf("after deleting the track the bucket still holds %v", keys)
+	}
+
+	// A profile picture goes to the bucket too, is served from it
+	// (redirected) with its type, and leaves it when removed.
+	var me struct {
+		AvatarURL *string `json:"avatar_url"`
+	}
+	artist.must(artist.multipart("PUT", "/api/v1/me/pictures/avatar", geotagged(t, 500, 500, "GPS"), "me.jpg", "image/jpeg"), 200, &me)
+	key := strings.TrimPrefix(*me.AvatarURL, "/media/")
+	if keys := list("profiles/"); len(keys) != 1 || "profiles/"+keys[0] != key {
+		t.Errorf("the bucket's profiles: %v, want %s", keys, key)
+	}
+	pic := anon.do("GET", *me.AvatarURL, nil, nil)
+	if cfg, err := jpeg.DecodeConfig(bytes.NewReader(pic.Body)); err != nil || cfg.Width != 400 || pic.Request.URL.Host != b.Endpoint || pic.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("the avatar from the bucket: %d %q from %s, %+v %v", pic.StatusCode, pic.Header.Get("Content-Type"), pic.Request.URL.Host, cfg, err)
+	}
+	artist.must(artist.json("DELETE", "/api/v1/me/pictures/avatar", nil), 200, nil)
+	if keys := list("profiles/"); len(keys) != 0 {
+		t.Errorf("after removing the avatar the bucket still holds %v", keys)
 	}
 }
