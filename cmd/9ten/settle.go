@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -53,7 +54,7 @@ func settleCmd() *cobra.Command {
 			}
 			ledger := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: key}, Node: node}
 			detector := &anomaly.Service{Store: db}
-			svc := &payout.Service{Ledger: ledger, Store: db, Node: node, BeforeTotals: detector.BeforeSettle}
+			svc := &payout.Service{Ledger: ledger, Store: db, Node: node, BeforeTotals: detector.BeforeSettle, Gate: heldByReview(db)}
 			res, err := svc.Settle(ctx, nineten.Period(month), dryRun, progressPrinter(cmd.ErrOrStderr(), "reading the month's listening"))
 			fmt.Fprintln(cmd.ErrOrStderr())
 			if err != nil {
@@ -100,4 +101,34 @@ func printSettlement(w io.Writer, node string, r nineten.Settlement) {
 		fmt.Fprintf(w, "  ignored:              %d listeners who listened without paying for the month\n", len(r.Ignored))
 	}
 	fmt.Fprintf(w, "  listening digest:     %s\n", r.Digest)
+}
+
+// heldByReview refuses, from the command line too, to settle a month that
+// an open dispute holds or whose peer review (asked by the serving node of
+// a cluster) is not all agreement; the serving node asks for the reviews.
+func heldByReview(db nineten.Store) func(ctx context.Context, month nineten.Period) error {
+	return func(ctx context.Context, month nineten.Period) error {
+		ds, err := db.Disputes(ctx, month)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.Resolved.IsZero() {
+				return nineten.E("settle", nineten.KindConflict, "the settlement of "+string(month)+" is held by a dispute: "+d.Reason)
+			}
+		}
+		if len(ds) > 0 {
+			return nil // resolved by an admin
+		}
+		rs, err := db.Reviews(ctx, month, nineten.ReviewAsked)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.Status != nineten.ReviewAgreed {
+				return nineten.E("settle", nineten.KindConflict, "the peer review of "+string(month)+"'s report is not over: "+r.Peer+" is "+string(r.Status))
+			}
+		}
+		return nil
+	}
 }

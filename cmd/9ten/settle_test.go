@@ -92,6 +92,29 @@ func TestSettleCommand(t *testing.T) {
 	if got := artistBalance(); got != 0 {
 		t.Fatalf("a dry run paid the artist %s", got)
 	}
+	// A month a dispute holds (a cluster peer disagreed with its report)
+	// is not settled from the command line either, until it is resolved.
+	withDB := func(fn func(db *sqlstore.DB) error) {
+		t.Helper()
+		db, err := sqlstore.Open(ctx, filepath.Join(data, "9ten.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := fn(db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withDB(func(db *sqlstore.DB) error {
+		return db.OpenDispute(ctx, nineten.Dispute{Month: "2025-06", Reason: "peer b disagrees", OpenedAt: june})
+	})
+	if _, stderr, ok := run(t, "settle", "--data", data, "--month", "2025-06"); ok || !strings.Contains(stderr, "held by a dispute: peer b disagrees") {
+		t.Fatalf("settling a disputed month: ok %v, %q", ok, stderr)
+	}
+	if got := artistBalance(); got != 0 {
+		t.Fatalf("a disputed month paid the artist %s", got)
+	}
+	withDB(func(db *sqlstore.DB) error { return db.ResolveDispute(ctx, "2025-06", june) })
 	for range 2 {
 		stdout, stderr, ok = run(t, "settle", "--data", data, "--month", "2025-06")
 		if !ok || !strings.Contains(stdout, "settled 2025-06") || !strings.Contains(stdout, "listeners paid:       1") {
