@@ -248,10 +248,10 @@ func TestBrowserProfilePictures(t *testing.T) {
 	run(
 		chromedp.Navigate(a.URL+"/app/remote?handle="+url.QueryEscape("@bo-band@"+hostB)),
 		loaded(`.page-head img.avatar`),
-		loaded(`img.banner`),
+		loaded(`img.profile-header`),
 		chromedp.AttributeValue(`.page-head img.avatar`, "src", &theirs, nil),
 		chromedp.AttributeValue(`.page-head img.avatar`, "referrerpolicy", &policy, nil),
-		chromedp.AttributeValue(`img.banner`, "src", &banner, nil),
+		chromedp.AttributeValue(`img.profile-header`, "src", &banner, nil),
 	)
 	screenshot(t, run, "remote-pictures.png")
 	run(

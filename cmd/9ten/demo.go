@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/base64"
@@ -17,6 +18,7 @@ import (
 	nineten "nineten.dev"
 	"nineten.dev/catalog"
 	"nineten.dev/demo"
+	"nineten.dev/picture"
 	"nineten.dev/report"
 )
 
@@ -108,8 +110,18 @@ func (n *node) seedDemo(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := n.catalog.CreateArtist(ctx, u, a.Name, a.Bio); err != nil {
+		artist, err := n.catalog.CreateArtist(ctx, u, a.Name, a.Bio)
+		if err != nil {
 			return err
+		}
+		for _, kind := range []picture.Kind{picture.Avatar, picture.Header} {
+			var pic bytes.Buffer
+			if err := demo.WritePicture(&pic, a.Name+"/"+string(kind)); err != nil {
+				return err
+			}
+			if _, err := n.pictures.SetArtist(ctx, u, artist.ID, kind, &pic); err != nil {
+				return err
+			}
 		}
 		owners[a.Name] = u
 	}

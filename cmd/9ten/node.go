@@ -94,6 +94,7 @@ type node struct {
 	blobs    blobStore
 	accounts *account.Service
 	catalog  *catalog.Service
+	pictures *picture.Service
 	listens  *listen.Service
 	ledger   *embedded.Contract
 	subs     *subscription.Service
@@ -158,11 +159,11 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		MediaClient: safehttp.New(safehttp.Options{AllowLoopback: o.DevFederation, UserAgent: "9ten/" + version(), MaxBody: 32 << 20}),
 		HostLimit:   o.DeliveryHostLimit,
 	}
-	pictures := &picture.Service{Store: db, Blobs: blobs, UserChanged: n.fed.UserChanged, ArtistChanged: n.fed.ArtistChanged, Log: log}
+	n.pictures = &picture.Service{Store: db, Blobs: blobs, UserChanged: n.fed.UserChanged, ArtistChanged: n.fed.ArtistChanged, Log: log}
 	n.accounts.Closing = n.fed.AccountClosing
 	n.accounts.Closed = func(ctx context.Context, c *nineten.ClosedAccount) {
 		n.catalog.AccountClosed(ctx, c)
-		pictures.Closed(ctx, c)
+		n.pictures.Closed(ctx, c)
 	}
 	n.accounts.ProfileChanged, n.accounts.DisabledChanged = n.fed.UserChanged, n.fed.UserDisabled
 	n.catalog.Changed = n.fed.TrackChanged
@@ -222,7 +223,7 @@ func openNode(ctx context.Context, o options, log *slog.Logger) (*node, error) {
 		n.fed.Base = u
 	}
 	n.server = &server.Server{
-		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Pictures: pictures, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Anomalies: n.anomaly, Store: db, Blobs: blobs,
+		Accounts: n.accounts, Catalog: n.catalog, Playlists: playlists, Pictures: n.pictures, Listens: n.listens, Subscriptions: n.subs, Payouts: n.payouts, Anomalies: n.anomaly, Store: db, Blobs: blobs,
 		Log: log.With("component", "http"), UI: ui.Handler(), Index: ui.Index(),
 		Federation: n.fed.Handler(), FederationPaths: federation.Paths, Federator: n.fed, Social: n.fed, Statements: n.fed, PeerReviews: n.fed,
 		SecureCookies: o.SecureCookies, MaxUploadBytes: o.MaxUploadMiB << 20,

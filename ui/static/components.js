@@ -106,7 +106,7 @@ export function Avatar({ url, name, large = false }) {
 // Banner is a profile's header picture across the top of its page.
 export function Banner({ url }) {
   if (!url) return null;
-  return html`<img class="banner" src=${url} alt="" referrerpolicy="no-referrer" data-testid="banner" />`;
+  return html`<img class="profile-header" src=${url} alt="" referrerpolicy="no-referrer" data-testid="banner" />`;
 }
 
 const pictureKinds = [
@@ -143,7 +143,7 @@ export function PicturePickers({ base, record, onChange }) {
     ${pictureKinds.map(({ kind, label, add, hint }) => {
       const url = record[`${kind}_url`];
       return html`<div class="picture-row" key=${kind}>
-        ${kind === 'avatar' ? html`<${Avatar} url=${url} name=${record.display_name || record.name || record.username} />` : url ? html`<img class="banner small" src=${url} alt="" />` : html`<div class="banner small placeholder" aria-hidden="true"></div>`}
+        ${kind === 'avatar' ? html`<${Avatar} url=${url} name=${record.display_name || record.name || record.username} />` : url ? html`<img class="profile-header small" src=${url} alt="" />` : html`<div class="profile-header small placeholder" aria-hidden="true"></div>`}
         <div>
           <label class=${busy ? 'btn file-btn disabled' : 'btn file-btn'}>
             ${url ? `Replace ${kind}` : add}
