@@ -45,12 +45,15 @@ const (
 	MaxBytes = 10 << 20
 	// maxSide and maxPixels bound what a picture may claim to be before it
 	// is decoded: a small file can claim a huge image (a decompression
-	// bomb) that would take gigabytes to decode.
+	// bomb) that would take gigabytes to decode. 7680×4320 (8K) is
+	// Mastodon's limit too; decoded, it takes 133 MB.
 	maxSide   = 10000
-	maxPixels = 40_000_000
+	maxPixels = 7680 * 4320
 	// minSide is the smallest picture worth showing.
 	minSide = 16
 )
+
+var decoding = make(chan struct{}, 2)
 
 // Picture is a profile picture as the node stores it.
 type Picture struct {
@@ -88,11 +91,15 @@ func Process(op string, r io.Reader, kind Kind) (*Picture, error) {
 		return nil, damaged(op, format, err)
 	}
 	if cfg.Width > maxSide || cfg.Height > maxSide || cfg.Width*cfg.Height > maxPixels {
-		return nil, nineten.E(op, nineten.KindTooLarge, fmt.Sprintf("the picture is %d×%d pixels; pictures are limited to %d pixels a side and %d megapixels", cfg.Width, cfg.Height, maxSide, maxPixels/1_000_000))
+		return nil, nineten.E(op, nineten.KindTooLarge, fmt.Sprintf("the picture is %d×%d pixels; pictures are limited to %d pixels a side and %d megapixels (8K)", cfg.Width, cfg.Height, maxSide, maxPixels/1_000_000))
 	}
 	if cfg.Width < minSide || cfg.Height < minSide {
 		return nil, nineten.E(op, nineten.KindInvalid, fmt.Sprintf("the picture is %d×%d pixels; it needs at least %d pixels a side", cfg.Width, cfg.Height, minSide))
 	}
+	// Two pictures at most are decoded at once, so that a burst of uploads
+	// cannot take more than a few hundred MB.
+	decoding <- struct{}{}
+	defer func() { <-decoding }()
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, damaged(op, format, err)

@@ -156,6 +156,11 @@ func TestProcessRefuses(t *testing.T) {
 	huge := hugePNG.Bytes()
 	binary.BigEndian.PutUint32(huge[20:], 20000) // IHDR height
 	binary.BigEndian.PutUint32(huge[29:], crc32.ChecksumIEEE(huge[12:29]))
+	// 9000×9000: within the limit a side, above 8K's pixels.
+	wide := bytes.Clone(huge)
+	binary.BigEndian.PutUint32(wide[16:], 9000)
+	binary.BigEndian.PutUint32(wide[20:], 9000)
+	binary.BigEndian.PutUint32(wide[29:], crc32.ChecksumIEEE(wide[12:29]))
 	cases := []struct {
 		name string
 		body []byte
@@ -167,7 +172,8 @@ func TestProcessRefuses(t *testing.T) {
 		{"a JPEG start over garbage", append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{1}, 500)...), nineten.KindInvalid, "damaged or cut short"},
 		{"not a picture", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"), nineten.KindUnsupported, "upload a JPEG, PNG or GIF"},
 		{"empty", nil, nineten.KindInvalid, "empty"},
-		{"too many pixels", huge, nineten.KindTooLarge, "limited to 10000 pixels a side"},
+		{"too tall", huge, nineten.KindTooLarge, "limited to 10000 pixels a side"},
+		{"too many pixels", wide, nineten.KindTooLarge, "33 megapixels (8K)"},
 		{"too small", encodeJPEG(t, photo(8, 8, 255)), nineten.KindInvalid, "at least 16 pixels"},
 		{"too many bytes", append(good, make([]byte, MaxBytes)...), nineten.KindTooLarge, "limited to 10 MiB"},
 	}
