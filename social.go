@@ -85,6 +85,9 @@ type Comment struct {
 	// last fetched (empty when never fetched).
 	AuthorName   string
 	AuthorHandle string
+	// AuthorPicture is, filled by reads, a local author's avatar (its blob
+	// key) or a remote author's icon (its URL there); "" for none.
+	AuthorPicture string
 }
 
 // CommentStore keeps comments.

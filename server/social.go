@@ -31,6 +31,8 @@ type commentAuthorJSON struct {
 	Actor  string     `json:"actor,omitempty"`
 	Name   string     `json:"name"`
 	Handle string     `json:"handle"`
+	// AvatarURL is the author's avatar: here, or on their server.
+	AvatarURL string `json:"avatar_url,omitempty"`
 }
 
 type commentJSON struct {
@@ -48,9 +50,20 @@ type commentJSON struct {
 func toComment(c *nineten.Comment) commentJSON {
 	return commentJSON{
 		ID: c.ID, TrackID: c.Track.ID, TrackIRI: c.Track.IRI, Text: c.Text, Remote: c.UserID == 0,
-		Author:    commentAuthorJSON{UserID: c.UserID, Actor: c.Actor, Name: c.AuthorName, Handle: c.AuthorHandle},
+		Author:    commentAuthorJSON{UserID: c.UserID, Actor: c.Actor, Name: c.AuthorName, Handle: c.AuthorHandle, AvatarURL: commentPicture(c)},
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
+}
+
+// commentPicture is where a comment's author's avatar is served.
+func commentPicture(c *nineten.Comment) string {
+	if c.UserID == 0 {
+		return c.AuthorPicture
+	}
+	if u := pictureURL(c.AuthorPicture); u != nil {
+		return *u
+	}
+	return ""
 }
 
 type commentPage struct {

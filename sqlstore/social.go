@@ -164,7 +164,7 @@ func (s *store) CreateComment(ctx context.Context, c *nineten.Comment) error {
 // commentFrom selects comments with their authors as people see them.
 const commentFrom = `
 	SELECT c.id, coalesce(c.track_id, 0), c.object, coalesce(c.user_id, 0), c.actor, c.iri, c.text, c.created_at, c.updated_at,
-		coalesce(u.display_name, ra.name, ''), coalesce(u.username, ra.handle, '')
+		coalesce(u.display_name, ra.name, ''), coalesce(u.username, ra.handle, ''), coalesce(u.avatar_key, ra.icon_url, '')
 	FROM comments c
 	LEFT JOIN users u ON u.id = c.user_id
 	LEFT JOIN remote_actors ra ON ra.iri = c.actor AND c.user_id IS NULL`
@@ -172,7 +172,7 @@ const commentFrom = `
 func scanComment(row scanner) (*nineten.Comment, error) {
 	var c nineten.Comment
 	var created, updated int64
-	if err := row.Scan(&c.ID, &c.Track.ID, &c.Track.IRI, &c.UserID, &c.Actor, &c.IRI, &c.Text, &created, &updated, &c.AuthorName, &c.AuthorHandle); err != nil {
+	if err := row.Scan(&c.ID, &c.Track.ID, &c.Track.IRI, &c.UserID, &c.Actor, &c.IRI, &c.Text, &created, &updated, &c.AuthorName, &c.AuthorHandle, &c.AuthorPicture); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)

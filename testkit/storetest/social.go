@@ -106,10 +106,10 @@ var socialTests = []test{
 	{"Social/Comments", func(e *env) {
 		tr := e.socialTrack()
 		u := e.user("vera")
-		u.DisplayName = "Vera V."
+		u.DisplayName, u.Avatar = "Vera V.", "profiles/u1-avatar-0123456789abcdef.jpg"
 		e.ok(e.s.UpdateUser(e.ctx, u))
 		bo := "https://b.example/users/bo"
-		e.ok(e.s.SaveRemoteActor(e.ctx, &nineten.RemoteActor{IRI: bo, Inbox: bo + "/inbox", Handle: "bo@b.example", Name: "Bo", FetchedAt: at(0)}))
+		e.ok(e.s.SaveRemoteActor(e.ctx, &nineten.RemoteActor{IRI: bo, Inbox: bo + "/inbox", Handle: "bo@b.example", Name: "Bo", Icon: "https://cdn.b.example/bo.png", FetchedAt: at(0)}))
 		here := nineten.TrackRef{ID: tr.ID}
 		first := &nineten.Comment{Track: here, UserID: u.ID, Text: "first!", CreatedAt: at(time.Second), UpdatedAt: at(time.Second)}
 		e.ok(e.s.CreateComment(e.ctx, first))
@@ -126,8 +126,9 @@ var socialTests = []test{
 		e.wantKind(e.s.CreateComment(e.ctx, &nineten.Comment{Track: here, Actor: bo, IRI: bo + "/statuses/1", Text: "again", CreatedAt: at(0), UpdatedAt: at(0)}), nineten.KindConflict)
 		e.wantKind(e.s.CreateComment(e.ctx, &nineten.Comment{Track: here, Text: "by nobody", CreatedAt: at(0), UpdatedAt: at(0)}), nineten.KindInvalid)
 
-		first.AuthorName, first.AuthorHandle = "Vera V.", "vera"
-		older.AuthorName, older.AuthorHandle = "Bo", "bo@b.example"
+		// Authors come with their pictures: a local avatar's key, a remote icon's URL.
+		first.AuthorName, first.AuthorHandle, first.AuthorPicture = "Vera V.", "vera", u.Avatar
+		older.AuthorName, older.AuthorHandle, older.AuthorPicture = "Bo", "bo@b.example", "https://cdn.b.example/bo.png"
 		list, total, err := e.s.Comments(e.ctx, tr.ID, nineten.Page{Limit: 2})
 		e.ok(err)
 		e.same("first page of comments", []nineten.Comment{*stranger, *first}, list)
@@ -146,7 +147,7 @@ var socialTests = []test{
 		e.same("comment by IRI", older, got)
 		_, err = e.s.CommentByIRI(e.ctx, "")
 		e.wantKind(err, nineten.KindNotFound)
-		elsewhere.AuthorName, elsewhere.AuthorHandle = "Vera V.", "vera"
+		elsewhere.AuthorName, elsewhere.AuthorHandle, elsewhere.AuthorPicture = "Vera V.", "vera", u.Avatar
 		got, err = e.s.CommentByID(e.ctx, elsewhere.ID)
 		e.ok(err)
 		e.same("comment on a remote track", elsewhere, got)

@@ -6,7 +6,8 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { Icon } from '../icons.js';
 import { useFetch, usePaged, useTitle } from '../hooks.js';
-import { Cover, Empty, EditForm, ErrorBox, Status, StatusBadge, initials } from '../components.js';
+import { Avatar, Cover, Empty, EditForm, ErrorBox, Status, StatusBadge } from '../components.js';
+import { webURL } from '../federation.js';
 import { formatBytes, formatDate, formatDuration, plural } from '../format.js';
 import { player } from '../player.js';
 import { navigate } from '../router.js';
@@ -185,7 +186,7 @@ function Comments({ track, onCount }) {
       ${list.items.map((c) => {
         const who = c.author.name || c.author.handle || c.author.actor || 'someone';
         return html`<li class="feed-item" key=${c.id} data-testid="comment">
-          <div class="avatar" aria-hidden="true">${initials(who) || '?'}</div>
+          <${Avatar} url=${c.remote ? webURL(c.author.avatar_url)?.href : c.author.avatar_url} name=${who} />
           <div class="feed-body">
             <p class="feed-head">
               <strong>${who}</strong>
