@@ -31,7 +31,10 @@ type comment struct {
 	ID     int64
 	Text   string
 	Remote bool
-	Author struct{ Name, Handle, Actor string }
+	Author struct {
+		Name, Handle, Actor string
+		AvatarURL           string `json:"avatar_url"`
+	}
 }
 
 type following struct {
@@ -90,8 +93,14 @@ func TestLikesBoostsAndCommentsAcrossNodes(t *testing.T) {
 	if ts := react("boost", true); !ts.Liked || !ts.Boosted {
 		t.Errorf("after boosting: %+v", ts)
 	}
+	// With an avatar, shown beside her comment there.
+	var pic pictured
+	ana.must(ana.multipart("PUT", "/api/v1/me/pictures/avatar", geotagged(t, 64, 64, "GPS"), "me.jpg", "image/jpeg"), 200, &pic)
 	var mine comment
 	ana.must(ana.json("POST", "/api/v1/remote/comments", map[string]string{"iri": iri, "text": "<b>Loved</b> it & more"}), 201, &mine)
+	if mine.Author.AvatarURL != *pic.AvatarURL {
+		t.Errorf("her comment's avatar here: %q, want %q", mine.Author.AvatarURL, *pic.AvatarURL)
+	}
 
 	anon := newClient(t, b.URL)
 	social := func() trackSocial {
@@ -108,7 +117,7 @@ func TestLikesBoostsAndCommentsAcrossNodes(t *testing.T) {
 		Total int
 	}
 	anon.must(anon.json("GET", fmt.Sprintf("/api/v1/tracks/%d/comments", tr.ID), nil), 200, &comments)
-	if c := comments.Items[0]; comments.Total != 1 || c.Text != "<b>Loved</b> it & more" || !c.Remote || c.Author.Handle != "ana@"+hostA || c.Author.Actor != a.URL+"/users/ana" {
+	if c := comments.Items[0]; comments.Total != 1 || c.Text != "<b>Loved</b> it & more" || !c.Remote || c.Author.Handle != "ana@"+hostA || c.Author.Actor != a.URL+"/users/ana" || c.Author.AvatarURL != a.URL+*pic.AvatarURL {
 		t.Errorf("comments on B: %+v", comments)
 	}
 	// The boost went to Ana's followers: it is in Bea's feed.

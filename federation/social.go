@@ -371,7 +371,7 @@ func (f *Service) Comment(ctx context.Context, u *nineten.User, t nineten.TrackR
 		}
 		return nil, nineten.E(op, "could not send your comment", err)
 	}
-	c.AuthorName, c.AuthorHandle = u.DisplayName, u.Username
+	c.AuthorName, c.AuthorHandle, c.AuthorPicture = u.DisplayName, u.Username, u.Avatar
 	return c, nil
 }
 
