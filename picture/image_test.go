@@ -186,3 +186,21 @@ func TestProcessRefuses(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkProcess makes an avatar and a header of a 12-megapixel photo,
+// as a phone takes it.
+func BenchmarkProcess(b *testing.B) {
+	var in bytes.Buffer
+	if err := jpeg.Encode(&in, photo(4000, 3000, 255), &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	for _, kind := range []Kind{Avatar, Header} {
+		b.Run(string(kind), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Process("bench", bytes.NewReader(in.Bytes()), kind); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
