@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -31,7 +30,6 @@ import (
 	"nineten.dev/ledger/embedded"
 	"nineten.dev/pay/gateway"
 	"nineten.dev/pay/gateway/gatewaytest"
-	"nineten.dev/sqlstore"
 	"nineten.dev/testkit/nodetest"
 )
 
@@ -78,37 +76,19 @@ func (c *client) userID() int64 {
 func earn(t *testing.T, n *nodetest.Node, artistID int64, clients ...*client) {
 	t.Helper()
 	ctx := t.Context()
-	n.Stop()
-	seed, err := os.ReadFile(filepath.Join(n.Data, "ledger.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, filepath.Join(n.Data, "9ten.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := db.Setting(ctx, "ledger_node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ed25519.NewKeyFromSeed(seed)}, Node: name}
-	const period = "2024-01"
-	steps := []func() error{
-		func() error { _, err := l.Deposit(ctx, "fan", "sim:e2e-earn", 10_000_000); return err },
-		func() error { _, err := l.Subscribe(ctx, "fan", period); return err },
-		func() error { _, err := l.OpenMonth(ctx, period); return err },
-		func() error {
-			_, err := l.Settle(ctx, period, []nineten.ListeningTotal{{Listener: "fan", Artist: name + "/" + strconv.FormatInt(artistID, 10), Listens: 3, SecondsHeard: 600}})
-			return err
-		},
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	n.Restart()
+	onLedger(t, n, func(l *embedded.Contract) {
+		const period = "2024-01"
+		artist := l.Node + "/" + strconv.FormatInt(artistID, 10)
+		mustAll(t,
+			func() error { _, err := l.Deposit(ctx, "fan", "sim:e2e-earn", 10_000_000); return err },
+			func() error { _, err := l.Subscribe(ctx, "fan", period); return err },
+			func() error { _, err := l.OpenMonth(ctx, period); return err },
+			func() error {
+				_, err := l.Settle(ctx, period, []nineten.ListeningTotal{{Listener: "fan", Artist: artist, Listens: 3, SecondsHeard: 600}})
+				return err
+			},
+		)
+	})
 	for _, c := range clients {
 		c.base = n.URL
 	}

@@ -1,15 +1,12 @@
 package e2e_test
 
 import (
-	"crypto/ed25519"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	nineten "nineten.dev"
 	"nineten.dev/ledger/embedded"
-	"nineten.dev/sqlstore"
 	"nineten.dev/testkit/nodetest"
 )
 
@@ -19,31 +16,13 @@ import (
 func openMonth(t *testing.T, n *nodetest.Node, period string) {
 	t.Helper()
 	ctx := t.Context()
-	n.Stop()
-	seed, err := os.ReadFile(filepath.Join(n.Data, "ledger.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, filepath.Join(n.Data, "9ten.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := db.Setting(ctx, "ledger_node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ed25519.NewKeyFromSeed(seed)}, Node: name}
-	if _, err := l.Deposit(ctx, "fan", "sim:e2e-review", 10_000_000); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Subscribe(ctx, "fan", "2024-01"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.OpenMonth(ctx, "2024-01"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	n.Restart()
+	onLedger(t, n, func(l *embedded.Contract) {
+		mustAll(t,
+			func() error { _, err := l.Deposit(ctx, "fan", "sim:e2e-review", 10_000_000); return err },
+			func() error { _, err := l.Subscribe(ctx, "fan", nineten.Period(period)); return err },
+			func() error { _, err := l.OpenMonth(ctx, nineten.Period(period)); return err },
+		)
+	})
 }
 
 type reviewsJSON struct {

@@ -2,10 +2,7 @@ package e2e_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +12,6 @@ import (
 
 	nineten "nineten.dev"
 	"nineten.dev/ledger/embedded"
-	"nineten.dev/sqlstore"
 	"nineten.dev/testkit/nodetest"
 )
 
@@ -38,37 +34,18 @@ func freeAddr(t *testing.T) string {
 func settleFor(t *testing.T, n *nodetest.Node, period nineten.Period, seconds map[string]int64) {
 	t.Helper()
 	ctx := t.Context()
-	n.Stop()
-	seed, err := os.ReadFile(filepath.Join(n.Data, "ledger.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, filepath.Join(n.Data, "9ten.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := db.Setting(ctx, "ledger_node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &embedded.Contract{Ledger: &embedded.Ledger{Store: db, Key: ed25519.NewKeyFromSeed(seed)}, Node: name}
-	var totals []nineten.ListeningTotal
-	for a, s := range seconds {
-		totals = append(totals, nineten.ListeningTotal{Listener: "fan", Artist: a, Listens: 2, SecondsHeard: s})
-	}
-	steps := []func() error{
-		func() error { _, err := l.Deposit(ctx, "fan", "sim:e2e-statements", 10_000_000); return err },
-		func() error { _, err := l.Subscribe(ctx, "fan", period); return err },
-		func() error { _, err := l.OpenMonth(ctx, period); return err },
-		func() error { _, err := l.Settle(ctx, period, totals); return err },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			t.Fatal(err)
+	onLedger(t, n, func(l *embedded.Contract) {
+		var totals []nineten.ListeningTotal
+		for a, s := range seconds {
+			totals = append(totals, nineten.ListeningTotal{Listener: "fan", Artist: a, Listens: 2, SecondsHeard: s})
 		}
-	}
-	db.Close()
-	n.Restart()
+		mustAll(t,
+			func() error { _, err := l.Deposit(ctx, "fan", "sim:e2e-statements", 10_000_000); return err },
+			func() error { _, err := l.Subscribe(ctx, "fan", period); return err },
+			func() error { _, err := l.OpenMonth(ctx, period); return err },
+			func() error { _, err := l.Settle(ctx, period, totals); return err },
+		)
+	})
 }
 
 type statementsJSON struct {
