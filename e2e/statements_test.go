@@ -2,13 +2,19 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	nineten "nineten.dev"
 	"nineten.dev/ledger/embedded"
@@ -256,4 +262,88 @@ func TestSubscriptionReachesTheArtistsNode(t *testing.T) {
 		s := page(artist)
 		return s.Count == 0 && len(s.Items) == 0
 	})
+}
+
+// A node with a USDP payout wallet pays an artist of another node itself:
+// B's acknowledgement names the wallet Remy registered on B, A transfers
+// Remy's balance there from its payout wallet (a real ERC-20 on a
+// simulated chain), records it on its ledger under the transfer's id and
+// tells B, which shows Remy the earnings paid with that transfer.
+func TestStatementPayoutInUSDPToTheRemoteArtistsWallet(t *testing.T) {
+	minter, payoutKey, remyKey := newKey(t), newKey(t), newKey(t)
+	c := newChain(t, minter, payoutKey)
+	c.mine(c.transact(minter, "mint", crypto.PubkeyToAddress(payoutKey.PublicKey), usd(100)))
+	chainFlags := func(deposit *ecdsa.PrivateKey) []string {
+		return []string{"--eth-rpc", c.url, "--eth-chain-id", c.chainID.String(), "--usdp-token", c.token.Hex(),
+			"--usdp-deposit", crypto.PubkeyToAddress(deposit.PublicKey).Hex(), "--usdp-confirmations", "2",
+			"--usdp-payout-confirmations", "2", "--usdp-interval", "200ms"}
+	}
+	fast := []string{"--dev-federation", "--delivery-retry-base", "1s"}
+	a := nodetest.Start(t, slices.Concat(fast, chainFlags(newKey(t)), []string{"--addr", freeAddr(t),
+		"--usdp-payout-key-file", writeSecret(t, "payout.key", hex.EncodeToString(crypto.FromECDSA(payoutKey)))})...)
+	b := nodetest.Start(t, slices.Concat(fast, chainFlags(newKey(t)))...)
+	hostB := strings.TrimPrefix(b.URL, "http://")
+	remyClient, remyID := signupArtist(t, b.URL, "remy", "Remy Far")
+	remyClient.registerWallet(remyKey)
+	remy := hostB + "/" + strconv.FormatInt(remyID, 10)
+	// Nina registered no wallet on B: A keeps owing her, for its admins.
+	_, ninaID := signupArtist(t, b.URL, "nina", "Nina Far")
+	nina := hostB + "/" + strconv.FormatInt(ninaID, 10)
+	settleFor(t, a, "2024-01", map[string]int64{remy: 600, nina: 300})
+
+	adminA := newClient(t, a.URL)
+	adminA.must(adminA.json("POST", "/api/v1/auth/login", map[string]string{"username": a.AdminUser, "password": a.AdminPassword}), 200, nil)
+	adminA.must(adminA.json("POST", "/api/v1/admin/statements", map[string]string{"period": "2024-01"}), 200, nil)
+
+	// Blocks are sealed only on Commit: commit while waiting, so that the
+	// payout is mined and confirmed.
+	var paidRef string
+	eventually(t, time.Minute, "B showing Remy's $6 from A paid by a USDP transfer", func() bool {
+		c.sim.Commit()
+		var e remoteEarnings
+		remyClient.must(remyClient.json("GET", "/api/v1/me/earnings", nil), 200, &e)
+		for _, it := range e.Items {
+			for _, r := range it.Remote {
+				if it.ArtistID == remyID && r.Earned == 6_000_000 && r.Paid == 6_000_000 && r.Pending == 0 && len(r.Months) == 1 {
+					paidRef = r.Months[0].PaidRef
+					return true
+				}
+			}
+		}
+		return false
+	})
+	remyWallet := crypto.PubkeyToAddress(remyKey.PublicKey)
+	if got := c.balanceOf(remyWallet); got.Cmp(usd(6)) != 0 {
+		t.Fatalf("Remy's wallet holds %s base units, want 6 USDP", got)
+	}
+	// The reference names the transfer: a mined transaction of A's payout
+	// wallet to Remy's wallet.
+	parts := strings.Split(paidRef, ":")
+	if len(parts) != 3 || parts[0] != "usdp" {
+		t.Fatalf("paid with %q, want usdp:<tx hash>:<log index>", paidRef)
+	}
+	rcpt, err := c.client.TransactionReceipt(t.Context(), common.HexToHash(parts[1]))
+	if err != nil || rcpt.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("the transfer %s: %v", parts[1], err)
+	}
+	var sent statementsJSON
+	adminA.must(adminA.json("GET", "/api/v1/admin/statements?direction=sent", nil), 200, &sent)
+	if len(sent.Items) != 1 || len(sent.Items[0].Lines) != 2 {
+		t.Fatalf("A's statements after the payout: %+v", sent)
+	}
+	for _, l := range sent.Items[0].Lines {
+		switch {
+		case l.Artist == remy && l.PaidRef == paidRef && strings.EqualFold(l.Wallet, remyWallet.Hex()):
+		case l.Artist == nina && l.PaidRef == "" && l.Wallet == "" && l.Amount == 3_000_000:
+		default:
+			t.Errorf("A's statement line after the payout: %+v", l)
+		}
+	}
+	// A's ledger owes Remy nothing more: nothing is left to record by hand.
+	r := adminA.json("POST", "/api/v1/admin/statements/payouts", map[string]string{"artist": remy, "ext_id": "usdp:0xfeed:3"})
+	if r.StatusCode != 409 {
+		t.Errorf("recording a payout by hand after the automatic one: %d %s", r.StatusCode, r.Body)
+	}
+	// Nina's $3 waited for the admin, who pays her some other way.
+	adminA.must(adminA.json("POST", "/api/v1/admin/statements/payouts", map[string]string{"artist": nina, "ext_id": "gw:bank:17"}), 201, nil)
 }

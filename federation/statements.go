@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -646,24 +647,91 @@ func (f *Service) RecordRemotePayout(ctx context.Context, artist, extID string) 
 	if owed <= 0 {
 		return nineten.MoneyTx{}, nineten.E(op, nineten.KindConflict, artist+" has nothing to be paid here")
 	}
+	if open, err := f.Store.Payouts(ctx, nineten.PayoutFilter{Artist: artist, States: []nineten.ChainPayoutState{nineten.PayoutPending, nineten.PayoutSent}}); err != nil {
+		return nineten.MoneyTx{}, nineten.E(op, err)
+	} else if len(open) > 0 {
+		return nineten.MoneyTx{}, nineten.E(op, nineten.KindConflict, artist+" is being paid from the payout wallet (transfer "+cmp.Or(open[0].TxHash, "not signed yet")+"); wait until it is confirmed")
+	}
 	tx, err := f.Ledger.Payout(ctx, nineten.AccountArtist, artist, extID, owed)
 	if err != nil {
 		return tx, nineten.E(op, err)
 	}
+	if err := f.RemotePaid(ctx, artist, extID); err != nil {
+		return tx, nineten.E(op, err)
+	}
+	return tx, nil
+}
+
+// RemotePaid marks the unpaid lines of artist ("<node>/<id>") in the
+// statements sent to their node paid by extID, and sends those statements
+// again as Updates saying so. Doing it again changes nothing; an artist of
+// this node has no statements, so nothing is done for them.
+func (f *Service) RemotePaid(ctx context.Context, artist, extID string) error {
+	if node, _, _ := strings.Cut(artist, "/"); node == f.LedgerNode {
+		return nil
+	}
 	for offset := 0; ; offset += 200 {
 		sts, err := f.Store.Statements(ctx, nineten.StatementFilter{Direction: nineten.StatementSent}, nineten.Page{Limit: 200, Offset: offset})
 		if err != nil {
-			return tx, nineten.E(op, err)
+			return err
 		}
 		for i := range sts {
 			if err := f.markPaid(ctx, &sts[i], artist, extID); err != nil {
-				return tx, nineten.E(op, err)
+				return err
 			}
 		}
 		if len(sts) < 200 {
-			return tx, nil
+			return nil
 		}
 	}
+}
+
+// RemotePayee is an artist of another node this node owes money, and the
+// wallet their node named for them.
+type RemotePayee struct {
+	Artist string // "<node>/<artist id>"
+	Wallet string
+	Owed   nineten.Micro
+}
+
+// RemotePayees lists the artists of other nodes to pay out now, by artist:
+// those with a balance here and an unpaid line in a statement their node
+// acknowledged naming a wallet (the newest statement's wallet). Artists
+// whose node named none stay owed, for the admins (RecordRemotePayout).
+func (f *Service) RemotePayees(ctx context.Context) ([]RemotePayee, error) {
+	const op = "federation.RemotePayees"
+	if f.Ledger == nil {
+		return nil, nil
+	}
+	wallets := map[string]string{}
+	for offset := 0; ; offset += 200 {
+		// Newest period first: the first wallet seen is the newest.
+		sts, err := f.Store.Statements(ctx, nineten.StatementFilter{Direction: nineten.StatementSent, Status: nineten.StatementAcknowledged}, nineten.Page{Limit: 200, Offset: offset})
+		if err != nil {
+			return nil, nineten.E(op, err)
+		}
+		for _, st := range sts {
+			for _, l := range st.Lines {
+				if _, seen := wallets[l.Artist]; !seen && l.Wallet != "" && l.PaidRef == "" {
+					wallets[l.Artist] = l.Wallet
+				}
+			}
+		}
+		if len(sts) < 200 {
+			break
+		}
+	}
+	var out []RemotePayee
+	for _, artist := range slices.Sorted(maps.Keys(wallets)) {
+		owed, err := f.Ledger.Balance(ctx, nineten.AccountArtist, artist)
+		if err != nil {
+			return nil, nineten.E(op, err)
+		}
+		if owed > 0 {
+			out = append(out, RemotePayee{Artist: artist, Wallet: wallets[artist], Owed: owed})
+		}
+	}
+	return out, nil
 }
 
 // markPaid marks the artist's unpaid line of a sent statement paid by

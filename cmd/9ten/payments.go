@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	nineten "nineten.dev"
+	"nineten.dev/federation"
 	"nineten.dev/pay/gateway"
 	"nineten.dev/pay/usdp"
 )
@@ -108,6 +109,14 @@ func (n *node) openPayments(o payOptions) error {
 		c.base = func() *url.URL { return n.fed.Base }
 		n.pay.chain = c
 		n.server.Chain = c
+		if c.payer != nil {
+			// Artists of other nodes are paid as local ones, to the wallets
+			// their nodes named, and their nodes are told.
+			c.remote = n.fed.RemotePayees
+			c.payer.Confirmed = func(ctx context.Context, po *nineten.ChainPayout, extID string) error {
+				return n.fed.RemotePaid(ctx, po.Artist, extID)
+			}
+		}
 	}
 	if o.Gateway != "" {
 		g, err := openGateway(o, n.db, n.ledger, n.log.With("component", "gateway"))
@@ -183,6 +192,7 @@ type usdpPayments struct {
 	// registrar's Domain and URI are the node's public address, from base.
 	registrar *usdp.Registrar
 	base      func() *url.URL
+	store     nineten.Store
 	interval  time.Duration
 	log       *slog.Logger
 	info      nineten.ChainInfo
@@ -193,6 +203,9 @@ type usdpPayments struct {
 	watcher *usdp.Watcher
 	payMu   sync.Mutex
 	payer   *usdp.Payer
+	// remote lists the artists of other nodes owed money and the wallets
+	// their nodes named (federation.Service.RemotePayees).
+	remote func(ctx context.Context) ([]federation.RemotePayee, error)
 }
 
 func openUSDP(o payOptions, db nineten.Store, ledger nineten.Ledger, log *slog.Logger) (*usdpPayments, error) {
@@ -237,7 +250,7 @@ func openUSDP(o payOptions, db nineten.Store, ledger nineten.Ledger, log *slog.L
 		confirmations = usdp.DefaultConfirmations // as the watcher reads 0
 	}
 	c := &usdpPayments{
-		client: client, chainID: o.ChainID, interval: o.ChainInterval, log: log,
+		client: client, chainID: o.ChainID, interval: o.ChainInterval, log: log, store: db,
 		registrar: &usdp.Registrar{Store: db, Clock: clock, ChainID: o.ChainID},
 		watcher: &usdp.Watcher{
 			Chain: client, Store: db, Ledger: ledger, Token: token, Deposit: deposit,
@@ -345,11 +358,50 @@ func (c *usdpPayments) pay(ctx context.Context) {
 	c.every(ctx, func() {
 		c.payMu.Lock()
 		defer c.payMu.Unlock()
+		c.startRemote(ctx)
 		// The payer checks the chain itself: its signer is for one chain.
 		if err := c.payer.Tick(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("usdp: payouts step failed; retrying", "err", err)
 		}
 	})
+}
+
+// startRemote starts a payout for each artist of another node whose
+// node named a wallet and who has none under way. A payout that failed
+// (the wallet lacked tokens, the token refused it) is not started again
+// for the same wallet and amount: the admins see it among failed payouts
+// and either fund the wallet and record it by hand or wait for the next
+// month's statement to change the amount.
+func (c *usdpPayments) startRemote(ctx context.Context) {
+	if c.remote == nil {
+		return
+	}
+	payees, err := c.remote(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.log.Error("usdp: listing the artists of other nodes to pay", "err", err)
+		}
+		return
+	}
+	for _, p := range payees {
+		past, err := c.store.Payouts(ctx, nineten.PayoutFilter{Artist: p.Artist})
+		if err != nil {
+			c.log.Error("usdp: reading payouts", "artist", p.Artist, "err", err)
+			return
+		}
+		if slices.ContainsFunc(past, func(po nineten.ChainPayout) bool {
+			return po.State == nineten.PayoutPending || po.State == nineten.PayoutSent ||
+				po.State == nineten.PayoutFailed && strings.EqualFold(po.To, p.Wallet) && po.Amount == p.Owed
+		}) {
+			continue
+		}
+		po, err := c.payer.StartRemote(ctx, p.Artist, p.Wallet)
+		if err != nil {
+			c.log.Warn("usdp: could not start the payout of an artist of another node; it stays owed", "artist", p.Artist, "err", err)
+			continue
+		}
+		c.log.Info("usdp: paying an artist of another node", "artist", p.Artist, "to", po.To, "amount", po.Amount)
+	}
 }
 
 func (c *usdpPayments) every(ctx context.Context, step func()) {

@@ -104,6 +104,12 @@ type Payer struct {
 	Confirmations uint64
 	Clock         nineten.Clock
 	Log           *slog.Logger
+	// Confirmed, when set, is told of each payout recorded on the ledger,
+	// before the payout is marked confirmed: an error leaves it sent, and
+	// the next Tick records it again (the ledger keeps it once) and tells
+	// again, so a crash in between loses no notice. The node sets it to
+	// tell an artist's home node that its artist was paid.
+	Confirmed func(ctx context.Context, po *nineten.ChainPayout, extID string) error
 
 	key   string
 	units units
@@ -167,6 +173,28 @@ func (p *Payer) Start(ctx context.Context, artist string, owner nineten.ID, to s
 	case err != nil:
 		return nil, nineten.E(op, err)
 	}
+	return p.startTo(ctx, op, artist, a)
+}
+
+// StartRemote decides a payout of the whole balance of an artist of
+// another node (artist "<their node>/<artist id>") to the wallet their home
+// node named in its signed acknowledgement of a settlement statement. The
+// wallet is registered there, not here, so the caller vouches for it;
+// otherwise it is Start.
+func (p *Payer) StartRemote(ctx context.Context, artist, to string) (*nineten.ChainPayout, error) {
+	const op = "usdp.Payer.StartRemote"
+	if err := p.start(ctx); err != nil {
+		return nil, err
+	}
+	a, err := ParseAddress(to)
+	if err != nil {
+		return nil, nineten.E(op, err)
+	}
+	return p.startTo(ctx, op, artist, a)
+}
+
+// startTo records a pending payout of artist's whole balance to a.
+func (p *Payer) startTo(ctx context.Context, op, artist string, a common.Address) (*nineten.ChainPayout, error) {
 	bal, err := p.Ledger.Balance(ctx, nineten.AccountArtist, artist)
 	if err != nil {
 		return nil, nineten.E(op, err)
@@ -333,6 +361,11 @@ func (p *Payer) confirm(ctx context.Context, po *nineten.ChainPayout) error {
 	tx, err := p.Ledger.Payout(ctx, nineten.AccountArtist, po.Artist, ext, po.Amount)
 	if err != nil && !alreadyRecorded(tx, err, ext) {
 		return nineten.E(op, "payout "+po.TxHash+" is confirmed on chain but could not be recorded on the ledger; it will be tried again", err)
+	}
+	if p.Confirmed != nil {
+		if err := p.Confirmed(ctx, po, ext); err != nil {
+			return nineten.E(op, "payout "+po.TxHash+" is recorded, but telling of it failed; it will be tried again", err)
+		}
 	}
 	po.State, po.ExtID, po.Block, po.UpdatedAt = nineten.PayoutConfirmed, ext, int64(b), p.now()
 	if err := p.Store.UpdatePayout(ctx, po, nineten.PayoutSent); err != nil {

@@ -1,6 +1,8 @@
 package usdp_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -298,5 +300,75 @@ func TestPayoutKeyIsNeverShown(t *testing.T) {
 	}
 	if _, err := usdp.ParseTransferSigner("0xnot-a-key-"+secret[:20], e.token, e.chainID); err == nil || strings.Contains(err.Error(), secret[:20]) {
 		t.Fatalf("a bad key: %v", err)
+	}
+}
+
+// An artist of another node is paid to the wallet their home node named
+// (registered there, not here); the payout is told of once recorded, and a
+// failure to tell leaves it sent, to be recorded once and told again.
+func TestRemoteArtistPayoutTellsItsNode(t *testing.T) {
+	e := newEnv(t, 18)
+	const remote = "other.test/7"
+	ctx := e.ctx
+	if _, err := e.ledger.Deposit(ctx, "100", "sim:earn", 10_000_000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ledger.Subscribe(ctx, "100", "2026-10"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ledger.OpenMonth(ctx, "2026-10"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ledger.Settle(ctx, "2026-10", []nineten.ListeningTotal{{Listener: "100", Artist: remote, Listens: 3, SecondsHeard: 600}}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.payer(e.client, 1)
+	var told []string
+	fail := true
+	p.Confirmed = func(_ context.Context, po *nineten.ChainPayout, ext string) error {
+		told = append(told, po.Artist+" "+ext)
+		if fail {
+			return errors.New("the home node's statement could not be queued")
+		}
+		return nil
+	}
+	if _, err := p.StartRemote(ctx, remote, "0x1234"); nineten.ErrorKind(err) != nineten.KindInvalid {
+		t.Fatalf("a malformed wallet: %v, want invalid", err)
+	}
+	po, err := p.StartRemote(ctx, remote, address(e.artistWallet).Hex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tick(p)
+	po = e.payoutState(po.ID)
+	e.mineHash(po.TxHash)
+	if err := p.Tick(ctx); err == nil {
+		t.Fatal("a failure to tell was not reported")
+	}
+	if po = e.payoutState(po.ID); po.State != nineten.PayoutSent {
+		t.Fatalf("after a failure to tell: %+v", po)
+	}
+	fail = false
+	e.tick(p)
+	po = e.payoutState(po.ID)
+	ext := usdp.ExtID(common.HexToHash(po.TxHash), 0)
+	if po.State != nineten.PayoutConfirmed || po.ExtID != ext || e.paid().Cmp(e.usd(9)) != 0 {
+		t.Fatalf("confirmed %+v, wallet %s", po, e.paid())
+	}
+	if len(told) != 2 || told[0] != remote+" "+ext || told[1] != told[0] {
+		t.Fatalf("told %v", told)
+	}
+	if b, err := e.ledger.Balance(ctx, nineten.AccountArtist, remote); err != nil || b != 0 {
+		t.Fatalf("the remote artist's balance here is %s (%v) after the payout", b, err)
+	}
+	var payouts int
+	_ = e.ledger.Transactions(ctx, "", func(tx nineten.MoneyTx) error {
+		if tx.Op == "payout" {
+			payouts++
+		}
+		return nil
+	})
+	if payouts != 1 {
+		t.Fatalf("%d payouts on the ledger, want 1", payouts)
 	}
 }
