@@ -1,12 +1,16 @@
 package e2e_test
 
 import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	nineten "nineten.dev"
 	"nineten.dev/ledger/embedded"
+	"nineten.dev/sqlstore"
 	"nineten.dev/testkit/nodetest"
 )
 
@@ -73,5 +77,49 @@ func TestPeerReviewBetweenNodes(t *testing.T) {
 	adminA.must(adminA.json("POST", "/api/v1/admin/settlements", map[string]string{"period": "2024-01"}), 200, &res)
 	if res.Held != 1 {
 		t.Errorf("January settled with %d listeners' money held, want the fan's (no listening)", res.Held)
+	}
+
+	// A's audit bundle of January carries B's attestation with the key B's
+	// actor publishes, and checks offline; an attestation altered in A's
+	// database (B's agreement turned into a disagreement) fails the check.
+	a.Stop()
+	tool := append(common, "--data", a.Data, "--addr", addrA, "--cluster-peers", "http://"+addrB)
+	dir := t.TempDir()
+	run := func(wantOK bool, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(nodetest.Binary(t), args...).CombinedOutput()
+		if (err == nil) != wantOK {
+			t.Fatalf("9ten %s: %v (want success %v)\n%s", strings.Join(args, " "), err, wantOK, out)
+		}
+		return string(out)
+	}
+	bundle := filepath.Join(dir, "january.tar.gz")
+	run(true, append([]string{"audit", "export", "--month", "2024-01", "--out", bundle}, tool...)...)
+	out := run(true, "audit", "verify", bundle)
+	if !strings.Contains(out, "attestations: 1,") || !strings.Contains(out, b.URL+"/actor: agree (key "+b.URL+"/actor#") {
+		t.Fatalf("audit verify:\n%s", out)
+	}
+
+	db, err := sqlstore.Open(t.Context(), filepath.Join(a.Data, "9ten.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked, err := db.Reviews(t.Context(), "2024-01", nineten.ReviewAsked)
+	if err != nil || len(asked) != 1 {
+		t.Fatalf("A's asked reviews: %v %+v", err, asked)
+	}
+	forged := bytes.Replace(asked[0].Attestation, []byte(`"verdict":"agree"`), []byte(`"verdict":"disagree"`), 1)
+	if bytes.Equal(forged, asked[0].Attestation) {
+		t.Fatalf("no verdict in %s", asked[0].Attestation)
+	}
+	asked[0].Attestation = forged
+	if err := db.SaveReview(t.Context(), &asked[0]); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	forgedBundle := filepath.Join(dir, "forged.tar.gz")
+	run(true, append([]string{"audit", "export", "--month", "2024-01", "--out", forgedBundle}, tool...)...)
+	if out := run(false, "audit", "verify", forgedBundle); !strings.Contains(out, "is not signed by its key: it was altered or forged") {
+		t.Fatalf("audit verify of a forged attestation:\n%s", out)
 	}
 }

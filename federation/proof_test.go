@@ -86,3 +86,37 @@ func TestCanonicalJSON(t *testing.T) {
 		}
 	}
 }
+
+// VerifyProof checks a stored attestation offline: as signed it verifies,
+// with another key or with any field changed it does not.
+func TestVerifyProofOfAStoredAttestation(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(nil)
+	other, _, _ := ed25519.GenerateKey(nil)
+	doc := map[string]any{"type": "ReportAttestation", "attributedTo": "https://b.example/actor", "month": "2026-10",
+		"reportHash": "ab12", "verdict": "agree", "findings": []any{}}
+	if err := signProof(doc, key, "https://b.example/actor#ed25519-key", time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyProof(signed, pub); err != nil {
+		t.Fatalf("as signed: %v", err)
+	}
+	if err := VerifyProof(signed, other); err == nil {
+		t.Fatal("verifies with another key")
+	}
+	for _, change := range [][2]string{{`"agree"`, `"disagree"`}, {`"ab12"`, `"ab13"`}, {`"2026-10"`, `"2026-11"`}} {
+		altered := strings.Replace(string(signed), change[0], change[1], 1)
+		if altered == string(signed) {
+			t.Fatalf("%s is not in %s", change[0], signed)
+		}
+		if err := VerifyProof([]byte(altered), pub); err == nil {
+			t.Errorf("%s → %s: still verifies", change[0], change[1])
+		}
+	}
+	if err := VerifyProof([]byte("not json"), pub); err == nil {
+		t.Error("not JSON verifies")
+	}
+}

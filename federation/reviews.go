@@ -3,6 +3,7 @@ package federation
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -494,4 +495,32 @@ func (f *Service) attested(ctx context.Context, act *activity, body []byte) erro
 		return err
 	}
 	return nil
+}
+
+// AssertionKey fetches the node actor that keyID ("<actor>#<key>") belongs
+// to and returns the Ed25519 key it publishes under that id: what an audit
+// bundle carries to check a peer's attestation offline.
+func (f *Service) AssertionKey(ctx context.Context, keyID string) (ed25519.PublicKey, error) {
+	const op = "federation.AssertionKey"
+	actor, _, _ := strings.Cut(keyID, "#")
+	doc, err := f.peerNode(ctx, actor)
+	if err != nil {
+		return nil, nineten.E(op, nineten.KindUnavailable, "could not fetch the node actor "+actor, err)
+	}
+	pub, err := doc.assertionKey(keyID)
+	if err != nil {
+		return nil, nineten.E(op, nineten.KindNotFound, err)
+	}
+	return pub, nil
+}
+
+// VerifyProof checks the object integrity proof (FEP-8b32,
+// eddsa-jcs-2022) of a signed document, such as a stored attestation, with
+// pub, the key its proof names; it needs no network.
+func VerifyProof(doc []byte, pub ed25519.PublicKey) error {
+	d, err := decodeDoc(doc)
+	if err != nil {
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	return verifyProof(d, pub)
 }

@@ -26,7 +26,8 @@ import (
 //	reports/<id>.9tr     the monthly report and its dailies, as signed and anchored
 //	ledger/anchors.json  every version the ledger anchors of each of those reports
 //	ledger/events.json   the month's ledger transactions, artists' credits only (no listener)
-//	attestations/        peers' attestations of the month, when there are any
+//	attestations/<n>.json  each cluster peer's signed attestation of the month's monthly
+//	                     report, with the key its actor published (BundleAttestation)
 //	lines.json           the Merkle tree's lines: one per report, one per artist (listening
 //	                     left out, like in the reports' summaries, when fewer than k heard them)
 //	proofs.json          each line's Merkle proof
@@ -86,6 +87,70 @@ type LedgerEvent struct {
 	Credits []nineten.MoneyLeg `json:"credits,omitempty"`
 }
 
+// BundleAttestation is a peer's signed attestation of the month's report
+// in a bundle, with the key that signed it as the exporting node fetched
+// it from the peer's node actor: the bundle is checked offline, and an
+// auditor compares the key with the peer's published one.
+type BundleAttestation struct {
+	Peer        string          `json:"peer"`       // the peer's node actor
+	KeyID       string          `json:"key_id"`     // the proof's verificationMethod
+	PublicKey   string          `json:"public_key"` // hex Ed25519
+	Attestation json.RawMessage `json:"attestation"`
+}
+
+// ProofCheck checks the object integrity proof (FEP-8b32) of a signed
+// document with pub; the node passes federation.VerifyProof.
+type ProofCheck func(doc []byte, pub ed25519.PublicKey) error
+
+// CheckedAttestation is what VerifyBundle found in one attestation.
+type CheckedAttestation struct {
+	Peer, KeyID, PublicKey, Verdict string
+	Findings                        []string
+}
+
+// attestationFields are the fields of an attestation a bundle checks.
+type attestationFields struct {
+	Type         string   `json:"type"`
+	AttributedTo string   `json:"attributedTo"`
+	Object       string   `json:"object"`
+	Month        string   `json:"month"`
+	ReportHash   string   `json:"reportHash"`
+	Verdict      string   `json:"verdict"`
+	Findings     []string `json:"findings"`
+	Proof        struct {
+		VerificationMethod string `json:"verificationMethod"`
+	} `json:"proof"`
+}
+
+// attestations reads the peers' attestations of month's report (hash) as
+// the node stored them, each with its signer's key.
+func (s *Service) attestations(ctx context.Context, month nineten.Period, hash string) ([]BundleAttestation, error) {
+	reviews, err := s.Store.Reviews(ctx, month, nineten.ReviewAsked)
+	if err != nil {
+		return nil, err
+	}
+	var out []BundleAttestation
+	for _, r := range reviews {
+		if len(r.Attestation) == 0 || r.ReportHash != hash {
+			continue // none yet, or of an earlier version of the report
+		}
+		var f attestationFields
+		if err := json.Unmarshal(r.Attestation, &f); err != nil || f.Proof.VerificationMethod == "" {
+			return nil, fmt.Errorf("the stored attestation of %s is not a signed document", r.Peer)
+		}
+		if s.PeerKey == nil {
+			return nil, errors.New("this node cannot fetch its peers' keys to include their attestations")
+		}
+		pub, err := s.PeerKey(ctx, f.Proof.VerificationMethod)
+		if err != nil {
+			return nil, fmt.Errorf("fetching the key of %s's attestation (%s), needed to check it offline: %w; try again when it answers", r.Peer, f.Proof.VerificationMethod, err)
+		}
+		out = append(out, BundleAttestation{Peer: r.Peer, KeyID: f.Proof.VerificationMethod, PublicKey: hex.EncodeToString(pub), Attestation: r.Attestation})
+	}
+	slices.SortFunc(out, func(a, b BundleAttestation) int { return strings.Compare(a.Peer, b.Peer) })
+	return out, nil
+}
+
 type proof struct {
 	Line  int      `json:"line"`
 	Proof []string `json:"proof"`
@@ -124,6 +189,16 @@ func (s *Service) Export(ctx context.Context, month nineten.Period, w io.Writer)
 			return nil, nineten.E(op, err)
 		}
 		anchors = append(anchors, all...)
+	}
+
+	atts, err := s.attestations(ctx, month, c.Report.Hash)
+	if err != nil {
+		return nil, nineten.E(op, nineten.KindUnavailable, err)
+	}
+	for i, a := range atts {
+		if files[fmt.Sprintf("attestations/%d.json", i+1)], err = json.MarshalIndent(a, "", " "); err != nil {
+			return nil, nineten.E(op, err)
+		}
 	}
 
 	var events []LedgerEvent
@@ -194,7 +269,7 @@ func (s *Service) Export(ctx context.Context, month nineten.Period, w io.Writer)
 		}
 	}
 	m := &Manifest{Format: bundleFormat, Node: s.Node, Month: string(month), Signer: s.Signer(),
-		MerkleRoot: hex.EncodeToString(merkleRoot(leaves)), Lines: len(lines)}
+		MerkleRoot: hex.EncodeToString(merkleRoot(leaves)), Lines: len(lines), Attestations: len(atts)}
 	for name, b := range files {
 		sum := sha256.Sum256(b)
 		m.Files = append(m.Files, BundleFile{Path: name, SHA256: hex.EncodeToString(sum[:])})
@@ -243,6 +318,9 @@ type BundleCheck struct {
 	Events   int
 	// Artist is the requested artist's line, proved against the root.
 	Artist *AuditLine
+	// Attestations are the peers' attestations of the monthly report,
+	// each signature checked.
+	Attestations []CheckedAttestation
 }
 
 // VerifyBundle checks an audit bundle offline: the manifest's signature,
@@ -250,9 +328,11 @@ type BundleCheck struct {
 // and that each is the latest version the ledger anchors, the Merkle root
 // over the lines and every proof, that each artist's earnings are their
 // credits in the month's ledger events, and that the published listening
-// of the monthly report is the artists' lines. With artist ("<node>/<id>"
+// of the monthly report is the artists' lines, and that each peer
+// attestation is signed (checked with check) by the key it carries and
+// attests this month's monthly report, by hash. With artist ("<node>/<id>"
 // or the id) it returns that artist's line, proved.
-func VerifyBundle(r io.Reader, artist string) (*BundleCheck, error) {
+func VerifyBundle(r io.Reader, artist string, check ProofCheck) (*BundleCheck, error) {
 	const op = "report.VerifyBundle"
 	bad := func(format string, args ...any) error {
 		return nineten.E(op, nineten.KindPermission, "the audit bundle does not verify: "+fmt.Sprintf(format, args...))
@@ -350,6 +430,9 @@ func VerifyBundle(r io.Reader, artist string) (*BundleCheck, error) {
 	if monthly == nil || monthly.Header.Day != m.Month || monthly.Header.Node != m.Node {
 		return nil, bad("the monthly report of %s is missing", m.Month)
 	}
+	if c.Attestations, err = verifyAttestations(files, m, monthly, lines, check); err != nil {
+		return nil, bad("%v", err)
+	}
 
 	credits := map[string]nineten.Micro{}
 	creditTxs := map[string][]uint64{}
@@ -395,6 +478,58 @@ func VerifyBundle(r io.Reader, artist string) (*BundleCheck, error) {
 		c.Artist = &l
 	}
 	return c, nil
+}
+
+// verifyAttestations checks every attestations/ file: its proof, by the
+// key it carries, whose id is on the attesting peer's host; and that it
+// attests the bundle's monthly report (month, id and hash).
+func verifyAttestations(files map[string][]byte, m Manifest, monthly *File, lines []AuditLine, check ProofCheck) ([]CheckedAttestation, error) {
+	var names []string
+	for name := range files {
+		if strings.HasPrefix(name, "attestations/") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	if len(names) != m.Attestations {
+		return nil, fmt.Errorf("the manifest lists %d attestations, the bundle holds %d", m.Attestations, len(names))
+	}
+	var report AuditLine
+	for _, l := range lines {
+		if l.Kind == "report" && l.Hash == monthly.Hash {
+			report = l
+		}
+	}
+	var out []CheckedAttestation
+	for _, name := range names {
+		var a BundleAttestation
+		if err := decodeStrict(files[name], &a); err != nil {
+			return nil, fmt.Errorf("%s is not readable: %v", name, err)
+		}
+		var f attestationFields
+		if err := json.Unmarshal(a.Attestation, &f); err != nil {
+			return nil, fmt.Errorf("%s: the attestation is not readable: %v", name, err)
+		}
+		pub, err := hex.DecodeString(a.PublicKey)
+		if err != nil || len(pub) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%s: the key is not a hex Ed25519 public key", name)
+		}
+		actor, _, _ := strings.Cut(a.KeyID, "#")
+		if f.Type != "ReportAttestation" || f.AttributedTo != a.Peer || actor != a.Peer || f.Proof.VerificationMethod != a.KeyID {
+			return nil, fmt.Errorf("%s is not a ReportAttestation by %s signed with its key %s", name, a.Peer, a.KeyID)
+		}
+		if check == nil {
+			return nil, fmt.Errorf("%s: no way to check attestations' signatures was given", name)
+		}
+		if err := check(a.Attestation, pub); err != nil {
+			return nil, fmt.Errorf("the attestation of %s (%s) is not signed by its key: it was altered or forged (%v)", a.Peer, name, err)
+		}
+		if f.Month != m.Month || f.ReportHash != report.Hash || report.Hash == "" || !strings.HasSuffix(f.Object, "/"+report.ID) {
+			return nil, fmt.Errorf("the attestation of %s (%s) attests report %s of %s (hash %s), not this bundle's monthly report %s (hash %s)", a.Peer, name, f.Object, f.Month, f.ReportHash, report.ID, report.Hash)
+		}
+		out = append(out, CheckedAttestation{Peer: a.Peer, KeyID: a.KeyID, PublicKey: a.PublicKey, Verdict: f.Verdict, Findings: f.Findings})
+	}
+	return out, nil
 }
 
 func readTarGz(r io.Reader) (map[string][]byte, error) {

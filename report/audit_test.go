@@ -11,6 +11,7 @@ import (
 	"time"
 
 	nineten "nineten.dev"
+	"nineten.dev/federation"
 	"nineten.dev/payout"
 	"nineten.dev/report"
 	"nineten.dev/sqlstore"
@@ -74,7 +75,7 @@ func TestAuditBundle(t *testing.T) {
 		}
 		// ann: 120 s of a, 60 s of b → $6 and $3; bob: $9 to b.
 		for artist, want := range map[string]nineten.Micro{fmt.Sprint(a.ID): 6_000_000, node + "/" + fmt.Sprint(b.ID): 12_000_000} {
-			c, err := report.VerifyBundle(bytes.NewReader(bundle.Bytes()), artist)
+			c, err := report.VerifyBundle(bytes.NewReader(bundle.Bytes()), artist, federation.VerifyProof)
 			ok(t, err)
 			if c.Reports != 31 || c.Artist == nil || c.Artist.Earned != want || len(c.Artist.SettleTxs) == 0 {
 				t.Fatalf("artist %s: %+v, line %+v; want %s earned", artist, c, c.Artist, want)
@@ -82,11 +83,11 @@ func TestAuditBundle(t *testing.T) {
 		}
 		// Two listeners are fewer than k = 3: b's listening is left out,
 		// not its earnings.
-		c, _ := report.VerifyBundle(bytes.NewReader(bundle.Bytes()), fmt.Sprint(b.ID))
+		c, _ := report.VerifyBundle(bytes.NewReader(bundle.Bytes()), fmt.Sprint(b.ID), federation.VerifyProof)
 		if !c.Artist.Suppressed || c.Artist.Listens != 0 || c.Artist.Listeners != 0 || c.Artist.Earned != 12_000_000 {
 			t.Fatalf("artist b's line: %+v", c.Artist)
 		}
-		if _, err := report.VerifyBundle(bytes.NewReader(bundle.Bytes()), "999"); nineten.ErrorKind(err) != nineten.KindNotFound {
+		if _, err := report.VerifyBundle(bytes.NewReader(bundle.Bytes()), "999", federation.VerifyProof); nineten.ErrorKind(err) != nineten.KindNotFound {
 			t.Fatalf("an artist without a line: %v", err)
 		}
 
@@ -109,13 +110,13 @@ func TestAuditBundle(t *testing.T) {
 			"a file removed": func(f map[string][]byte) { delete(f, "proofs.json") },
 		} {
 			altered := rewrite(t, bundle.Bytes(), change)
-			if _, err := report.VerifyBundle(bytes.NewReader(altered), ""); err == nil {
+			if _, err := report.VerifyBundle(bytes.NewReader(altered), "", federation.VerifyProof); err == nil {
 				t.Fatalf("%s: the bundle still verifies", name)
 			}
 		}
 		raw := bytes.Clone(bundle.Bytes())
 		raw[len(raw)/2] ^= 1
-		if _, err := report.VerifyBundle(bytes.NewReader(raw), ""); err == nil {
+		if _, err := report.VerifyBundle(bytes.NewReader(raw), "", federation.VerifyProof); err == nil {
 			t.Fatal("a byte of the gzip stream flipped and the bundle verifies")
 		}
 	})

@@ -64,6 +64,10 @@ type Service struct {
 	// listening: the fake-stream detector looks at the day if it has not
 	// since the day ended, so that the report leaves out what it flags.
 	BeforeDaily func(ctx context.Context, day time.Time) error
+	// PeerKey fetches the Ed25519 key a peer's node actor publishes under
+	// keyID (federation.Service.AssertionKey): an audit bundle carries it
+	// with each peer attestation, so that the bundle is checked offline.
+	PeerKey func(ctx context.Context, keyID string) (ed25519.PublicKey, error)
 
 	// mu makes one report at a time in this process: the calendar and a
 	// settlement may ask for the same month at once, and two sealings of

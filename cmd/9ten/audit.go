@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	nineten "nineten.dev"
+	"nineten.dev/federation"
 	"nineten.dev/report"
 )
 
@@ -24,12 +25,14 @@ func auditExportCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "export --month YYYY-MM --out BUNDLE",
-		Short: "Write a month's audit bundle: reports, ledger events and Merkle proofs",
+		Short: "Write a month's audit bundle: reports, peer attestations, ledger events and Merkle proofs",
 		Long: "Write the audit bundle of a month (a .tar.gz): its monthly and daily listening reports\n" +
 			"as signed and anchored, every anchor the ledger holds of them, the month's ledger\n" +
 			"transactions (artists' credits, no listeners), and a Merkle tree with one line per\n" +
-			"report and per artist (listening and earnings) with each line's proof, under a manifest\n" +
-			"signed by the node's report key. The month's report must pass its checks.\n" +
+			"report and per artist (listening and earnings) with each line's proof, and the cluster\n" +
+			"peers' signed attestations of the monthly report with the keys their node actors publish\n" +
+			"(fetched now: the peers must answer), under a manifest signed by the node's report key.\n" +
+			"The month's report must pass its checks.\n" +
 			"Check it anywhere with 9ten audit verify.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,9 +80,12 @@ func auditVerifyCmd() *cobra.Command {
 		Short: "Check an audit bundle offline; with --artist, an artist's own earnings",
 		Long: "Check an audit bundle without the node: the manifest's signature and every file's hash,\n" +
 			"every report's signature and that it is the version the ledger anchors, the Merkle root\n" +
-			"and every proof, and that each artist's earnings are the ledger's credits. With --artist\n" +
+			"and every proof, that each artist's earnings are the ledger's credits, and that each peer\n" +
+			"attestation is signed (FEP-8b32) by the key it carries and attests this monthly report's\n" +
+			"hash. With --artist\n" +
 			"(the artist's id, or <node>/<id>) it shows that artist's listening and earnings, proved.\n" +
-			"Compare the signer it prints with the reportSigner of the node's actor.",
+			"Compare the signer it prints with the reportSigner of the node's actor, and each\n" +
+			"attestation's key with the one its peer's actor publishes.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -87,7 +93,7 @@ func auditVerifyCmd() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			c, err := report.VerifyBundle(f, artist)
+			c, err := report.VerifyBundle(f, artist, federation.VerifyProof)
 			if err != nil {
 				return err
 			}
@@ -98,6 +104,13 @@ func auditVerifyCmd() *cobra.Command {
 			fmt.Fprintf(w, "  merkle root:  %s (%d lines, every proof checked)\n", m.MerkleRoot, m.Lines)
 			fmt.Fprintf(w, "  reports:      %d, each signed and the version anchored on the ledger\n", c.Reports)
 			fmt.Fprintf(w, "  ledger:       %d transactions of the month\n", c.Events)
+			fmt.Fprintf(w, "  attestations: %d, each signed by its peer and of this monthly report\n", len(c.Attestations))
+			for _, a := range c.Attestations {
+				fmt.Fprintf(w, "    %s: %s (key %s, ed25519 %s)\n", a.Peer, a.Verdict, a.KeyID, a.PublicKey)
+				for _, f := range a.Findings {
+					fmt.Fprintf(w, "      finding: %s\n", f)
+				}
+			}
 			if a := c.Artist; a != nil {
 				fmt.Fprintf(w, "artist %s in %s:\n", a.Artist, m.Month)
 				if a.Suppressed {

@@ -79,6 +79,7 @@ func (n *node) openReports(ctx context.Context, o reportOptions, secret []byte) 
 		Store: n.db, Ledger: n.ledger, Cipher: cipher, Clock: n.clock, Secret: secret, K: o.K,
 		Audience: (&audience{fed: n.fed, o: o, log: n.log}).recipients,
 		Log:      n.log.With("component", "report"),
+		PeerKey:  n.fed.AssertionKey,
 	}
 	n.fed.Reports = federation.ReportKeys{Recipient: cipher.Recipient(), Signer: n.reports.Signer(), Cluster: o.Cluster}
 	n.payouts.Listening = n.reports.SettlementTotals
