@@ -48,13 +48,18 @@ type StoredReport struct {
 }
 
 // DayListening is one listener's eligible, verified listening to one track
-// in a day: what a daily report is made of.
+// in a day: what a daily report is made of. For a track of another server
+// played through this node, TrackID and ArtistID are zero and RemoteTrack
+// (the track's ActivityPub id) and Payee (its artist's ledger account,
+// "<their node>/<their id>") name it instead.
 type DayListening struct {
-	UserID   ID
-	TrackID  ID
-	ArtistID ID
-	Listens  int64
-	HeardMS  int64
+	UserID      ID
+	TrackID     ID
+	ArtistID    ID
+	RemoteTrack string
+	Payee       string
+	Listens     int64
+	HeardMS     int64
 }
 
 // ReportStore keeps listening reports and reads what they are made of.
@@ -67,9 +72,12 @@ type ReportStore interface {
 	// compared), oldest first, without their files.
 	Reports(ctx context.Context, kind ReportKind, from, to string) ([]StoredReport, error)
 	// DailyListening sums the verified listens of logged-in listeners that
-	// started in [from, to) and lasted at least minHeardMS, per listener and
-	// track, and calls fn for each in order of user, then track. It is the
-	// one query a daily report reads listening from.
+	// started in [from, to) and lasted at least minHeardMS and that no
+	// fake-stream flag holds, of this node's tracks and of other servers'
+	// tracks played through it, per listener and track, and calls fn for
+	// each in order of user (then this node's tracks by id, then remote
+	// tracks by IRI). It is the one query a daily report reads listening
+	// from.
 	DailyListening(ctx context.Context, from, to time.Time, minHeardMS int64, fn func(DayListening) error) error
 }
 

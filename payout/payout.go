@@ -147,9 +147,6 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 	var err error
 	if s.Listening != nil && s.now().After(endOf(period)) {
 		totals, err = s.Listening(ctx, period, progress)
-		if err == nil {
-			totals, err = s.withRemote(ctx, period, totals)
-		}
 	} else {
 		totals, err = s.Totals(ctx, period, progress)
 	}
@@ -174,27 +171,6 @@ func (s *Service) Settle(ctx context.Context, period nineten.Period, dryRun bool
 		}
 	}
 	return res, nil
-}
-
-// withRemote adds to totals read from the month's listening report the
-// listening of other servers' tracks, played through this node (see
-// listen/remote.go), which the reports do not cover yet: it is read from
-// the store, under the payee each track's server named.
-func (s *Service) withRemote(ctx context.Context, period nineten.Period, totals []nineten.ListeningTotal) ([]nineten.ListeningTotal, error) {
-	start, err := period.Start()
-	if err != nil {
-		return nil, err
-	}
-	q := nineten.TotalsQuery{From: start, To: start.AddDate(0, 1, 0), MinHeardMS: nineten.MinEligibleListenMS}
-	err = s.Store.ListeningTotals(ctx, q, func(t nineten.ListenerArtistTotal) error {
-		if t.Payee != "" {
-			totals = append(totals, nineten.ListeningTotal{
-				Listener: strconv.FormatInt(int64(t.UserID), 10), Artist: t.Payee, Listens: t.Listens, SecondsHeard: t.HeardMS / 1000,
-			})
-		}
-		return nil
-	})
-	return totals, err
 }
 
 func (s *Service) done(ctx context.Context, period nineten.Period) {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 
 	nineten "nineten.dev"
@@ -228,7 +227,7 @@ func (s *Service) Export(ctx context.Context, month nineten.Period, w io.Writer)
 	}
 	artists := map[string]AuditLine{}
 	for _, g := range c.Monthly.Artists {
-		a := s.Node + "/" + strconv.FormatInt(int64(g.Artist), 10)
+		a := g.artist().account(s.Node)
 		if g.Listeners < int64(s.k()) {
 			// A bundle goes to auditors and artists: small groups stay out.
 			artists[a] = AuditLine{Kind: "artist", Artist: a, Suppressed: true}
@@ -462,9 +461,9 @@ func VerifyBundle(r io.Reader, artist string, check ProofCheck) (*BundleCheck, e
 		}
 	}
 	for _, g := range monthly.Header.Summary.Artists {
-		l := byArtist[m.Node+"/"+strconv.FormatInt(int64(g.Artist), 10)]
+		l := byArtist[g.artist().account(m.Node)]
 		if l.Listens != g.Listens || l.HeardMS != g.HeardMS || l.Listeners != g.Listeners {
-			return nil, bad("artist %d's line is not the listening the monthly report publishes", g.Artist)
+			return nil, bad("artist %s's line is not the listening the monthly report publishes", g.artist().account(m.Node))
 		}
 	}
 	if artist != "" {

@@ -19,21 +19,61 @@ import (
 // Group is listening summed over the day (or month), one track or one
 // artist: eligible verified listens, milliseconds heard and distinct
 // listeners.
+//
+// A track of another server played through this node is named by its
+// ActivityPub id (RemoteTrack), which stays the same on every node, and
+// its artist by the ledger account its server named (Payee, "<their
+// node>/<their id>"); Track and Artist are then zero. Both are omitted
+// when empty, so a day of local listening only is the same bytes (and
+// hash) as before remote listening was reported.
 type Group struct {
-	Track     nineten.ID `json:"track,omitempty"`
-	Artist    nineten.ID `json:"artist,omitempty"`
-	Listens   int64      `json:"listens"`
-	HeardMS   int64      `json:"heard_ms"`
-	Listeners int64      `json:"listeners"`
+	Track       nineten.ID `json:"track,omitempty"`
+	RemoteTrack string     `json:"remote_track,omitempty"`
+	Artist      nineten.ID `json:"artist,omitempty"`
+	Payee       string     `json:"payee,omitempty"`
+	Listens     int64      `json:"listens"`
+	HeardMS     int64      `json:"heard_ms"`
+	Listeners   int64      `json:"listeners"`
 }
 
 // Line is one pseudonymous listener's listening to one artist: what the
-// settlement splits a listener's $9 by.
+// settlement splits a listener's $9 by. Payee names an artist of another
+// server, as in Group (Artist is then zero).
 type Line struct {
 	Listener string     `json:"listener"`
 	Artist   nineten.ID `json:"artist"`
+	Payee    string     `json:"payee,omitempty"`
 	Listens  int64      `json:"listens"`
 	HeardMS  int64      `json:"heard_ms"`
+}
+
+// artistKey is an artist of this node (ID) or of another server (Payee).
+type artistKey struct {
+	ID    nineten.ID
+	Payee string
+}
+
+// compare orders this node's artists by id, then other servers' by payee.
+func (k artistKey) compare(o artistKey) int {
+	return cmp.Or(strings.Compare(k.Payee, o.Payee), cmp.Compare(k.ID, o.ID))
+}
+
+// account is the artist's account on the ledger: "<node>/<id>" for an
+// artist of node, the payee for an artist of another server.
+func (k artistKey) account(node string) string {
+	if k.Payee != "" {
+		return k.Payee
+	}
+	return node + "/" + strconv.FormatInt(int64(k.ID), 10)
+}
+
+func (g Group) artist() artistKey { return artistKey{g.Artist, g.Payee} }
+func (l Line) artist() artistKey  { return artistKey{l.Artist, l.Payee} }
+
+// trackKey is a track of this node (ID) or of another server (IRI).
+type trackKey struct {
+	ID  nineten.ID
+	IRI string
 }
 
 // Summary is the published part of a report: the groups heard by at least
@@ -77,27 +117,28 @@ func aggregate(rows []nineten.DayListening, p pseudonyms) (tracks, artists []Gro
 		rows = slices.Clone(rows)
 		slices.SortStableFunc(rows, func(a, b nineten.DayListening) int { return cmp.Compare(a.UserID, b.UserID) })
 	}
-	trackIdx := map[nineten.ID]int{}
-	artistIdx := map[nineten.ID]int{}
+	trackIdx := map[trackKey]int{}
+	artistIdx := map[artistKey]int{}
 	var user nineten.ID
 	var pseudonym string
 	first := 0 // the current listener's first line
 	for i, r := range rows {
-		t, ok := trackIdx[r.TrackID]
+		tk, ak := trackKey{r.TrackID, r.RemoteTrack}, artistKey{r.ArtistID, r.Payee}
+		t, ok := trackIdx[tk]
 		if !ok {
 			t = len(tracks)
-			trackIdx[r.TrackID] = t
-			tracks = append(tracks, Group{Track: r.TrackID, Artist: r.ArtistID})
+			trackIdx[tk] = t
+			tracks = append(tracks, Group{Track: r.TrackID, RemoteTrack: r.RemoteTrack, Artist: r.ArtistID, Payee: r.Payee})
 		}
 		tracks[t].Listens += r.Listens
 		tracks[t].HeardMS += r.HeardMS
 		tracks[t].Listeners++
 
-		a, ok := artistIdx[r.ArtistID]
+		a, ok := artistIdx[ak]
 		if !ok {
 			a = len(artists)
-			artistIdx[r.ArtistID] = a
-			artists = append(artists, Group{Artist: r.ArtistID})
+			artistIdx[ak] = a
+			artists = append(artists, Group{Artist: r.ArtistID, Payee: r.Payee})
 		}
 		artists[a].Listens += r.Listens
 		artists[a].HeardMS += r.HeardMS
@@ -109,11 +150,11 @@ func aggregate(rows []nineten.DayListening, p pseudonyms) (tracks, artists []Gro
 		// A listener hears few artists a day: a scan of their lines is
 		// cheaper than a map of every listener × artist.
 		n := first
-		for n < len(lines) && lines[n].Artist != r.ArtistID {
+		for n < len(lines) && lines[n].artist() != ak {
 			n++
 		}
 		if n == len(lines) {
-			lines = append(lines, Line{Listener: pseudonym, Artist: r.ArtistID})
+			lines = append(lines, Line{Listener: pseudonym, Artist: r.ArtistID, Payee: r.Payee})
 			artists[a].Listeners++
 		}
 		lines[n].Listens += r.Listens
@@ -121,16 +162,23 @@ func aggregate(rows []nineten.DayListening, p pseudonyms) (tracks, artists []Gro
 		totals.Listens += r.Listens
 		totals.HeardMS += r.HeardMS
 	}
-	slices.SortFunc(tracks, func(a, b Group) int { return cmp.Compare(a.Track, b.Track) })
-	slices.SortFunc(artists, func(a, b Group) int { return cmp.Compare(a.Artist, b.Artist) })
+	// This node's tracks and artists by id, then other servers' by name.
+	slices.SortFunc(tracks, func(a, b Group) int {
+		return cmp.Or(strings.Compare(a.RemoteTrack, b.RemoteTrack), cmp.Compare(a.Track, b.Track))
+	})
+	sortArtists(artists)
 	sortLines(lines)
 	return tracks, artists, lines, totals
 }
 
 func sortLines(lines []Line) {
 	slices.SortFunc(lines, func(a, b Line) int {
-		return cmp.Or(strings.Compare(a.Listener, b.Listener), cmp.Compare(a.Artist, b.Artist))
+		return cmp.Or(strings.Compare(a.Listener, b.Listener), a.artist().compare(b.artist()))
 	})
+}
+
+func sortArtists(artists []Group) {
+	slices.SortFunc(artists, func(a, b Group) int { return a.artist().compare(b.artist()) })
 }
 
 // summarize keeps the groups heard by at least k distinct listeners.

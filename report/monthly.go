@@ -56,25 +56,25 @@ func Compile(node string, month nineten.Period, pseudonymKey string, refs []Dail
 		all = append(all, d.Listening...)
 	}
 	sortLines(all)
-	artists := map[nineten.ID]*Group{}
+	artists := map[artistKey]*Group{}
 	for i, l := range all {
-		if i > 0 && all[i-1].Listener == l.Listener && all[i-1].Artist == l.Artist {
+		if i > 0 && all[i-1].Listener == l.Listener && all[i-1].artist() == l.artist() {
 			last := &m.Listening[len(m.Listening)-1]
 			last.Listens += l.Listens
 			last.HeardMS += l.HeardMS
 		} else {
 			m.Listening = append(m.Listening, l)
-			a, ok := artists[l.Artist]
+			a, ok := artists[l.artist()]
 			if !ok {
-				a = &Group{Artist: l.Artist}
-				artists[l.Artist] = a
+				a = &Group{Artist: l.Artist, Payee: l.Payee}
+				artists[l.artist()] = a
 			}
 			a.Listeners++
 			if i == 0 || all[i-1].Listener != l.Listener {
 				m.Totals.Listeners++
 			}
 		}
-		a := artists[l.Artist]
+		a := artists[l.artist()]
 		a.Listens += l.Listens
 		a.HeardMS += l.HeardMS
 		m.Totals.Listens += l.Listens
@@ -83,7 +83,7 @@ func Compile(node string, month nineten.Period, pseudonymKey string, refs []Dail
 	for _, a := range artists {
 		m.Artists = append(m.Artists, *a)
 	}
-	slices.SortFunc(m.Artists, func(a, b Group) int { return cmp.Compare(a.Artist, b.Artist) })
+	sortArtists(m.Artists)
 	return m
 }
 
@@ -134,8 +134,8 @@ func CheckMonth(m *Monthly, dailies []*Daily) []Finding {
 		}
 		for j := 1; j < len(d.Listening); j++ {
 			a, b := d.Listening[j-1], d.Listening[j]
-			if a.Listener == b.Listener && a.Artist == b.Artist {
-				add(CheckPseudonyms, "the daily report of %s lists listener %s with artist %d twice", d.Day, a.Listener, a.Artist)
+			if a.Listener == b.Listener && a.artist() == b.artist() {
+				add(CheckPseudonyms, "the daily report of %s lists listener %s with artist %s twice", d.Day, a.Listener, a.artist().account(m.Node))
 			}
 		}
 	}
@@ -401,13 +401,13 @@ func (s *Service) SettlementTotals(ctx context.Context, month nineten.Period, pr
 	}
 	// In the order of the store's totals: by listener, then artist.
 	slices.SortFunc(lines, func(a, b total) int {
-		return cmp.Or(cmp.Compare(a.user, b.user), cmp.Compare(a.line.Artist, b.line.Artist))
+		return cmp.Or(cmp.Compare(a.user, b.user), a.line.artist().compare(b.line.artist()))
 	})
 	out := make([]nineten.ListeningTotal, len(lines))
 	for i, t := range lines {
 		out[i] = nineten.ListeningTotal{
 			Listener:     strconv.FormatInt(int64(t.user), 10),
-			Artist:       s.Node + "/" + strconv.FormatInt(int64(t.line.Artist), 10),
+			Artist:       t.line.artist().account(s.Node),
 			Listens:      t.line.Listens,
 			SecondsHeard: t.line.HeardMS / 1000,
 		}

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	nineten "nineten.dev"
 )
@@ -63,7 +62,7 @@ func (s *Service) Review(ctx context.Context, signer string, month nineten.Perio
 	totals := make([]nineten.ListeningTotal, 0, len(m.Listening))
 	for _, l := range m.Listening {
 		totals = append(totals, nineten.ListeningTotal{
-			Listener: l.Listener, Artist: m.Node + "/" + strconv.FormatInt(int64(l.Artist), 10), Listens: l.Listens, SecondsHeard: l.HeardMS / 1000,
+			Listener: l.Listener, Artist: l.artist().account(m.Node), Listens: l.Listens, SecondsHeard: l.HeardMS / 1000,
 		})
 	}
 	if out.Payout, err = s.Ledger.PreviewSplit(ctx, totals); err != nil {

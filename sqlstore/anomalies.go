@@ -271,12 +271,24 @@ func (s *store) ListenHolds(ctx context.Context, q nineten.HoldQuery) ([]nineten
 	w.add(`l.started_at >= ?`, ms(q.From))
 	w.add(`l.started_at < ?`, ms(q.To))
 	w.add(`l.heard_ms >= ?`, q.MinHeardMS)
+	// Listens of other servers' tracks played here are held like this
+	// node's own (see DetectionListens), and count with them unless the
+	// query is about one artist of this node.
+	remote, args := "", w.args
 	if q.ArtistID != 0 {
 		w.add(`t.artist_id = ?`, q.ArtistID)
+		args = w.args
+	} else {
+		remote = `
+			UNION ALL
+			SELECT l.held, l.heard_ms FROM remote_listens l JOIN remote_tracks rt ON rt.id = l.remote_track_id` + w.String() + ` AND rt.payee <> ''`
+		args = slices.Concat(w.args, w.args)
 	}
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT l.held, COUNT(*), SUM(l.heard_ms) FROM listens l JOIN tracks t ON t.id = l.track_id`+w.String()+`
-		GROUP BY l.held ORDER BY l.held`, w.args...)
+		SELECT held, COUNT(*), SUM(heard_ms) FROM (
+			SELECT l.held, l.heard_ms FROM listens l JOIN tracks t ON t.id = l.track_id`+w.String()+remote+`
+		) h
+		GROUP BY held ORDER BY held`, args...)
 	if err != nil {
 		return nil, dbError(op, err, "")
 	}

@@ -84,25 +84,32 @@ func (s *store) Reports(ctx context.Context, kind nineten.ReportKind, from, to s
 
 // DailyListening is the one query daily reports read listening from: the
 // same listens as ListeningTotals (verified, of logged-in listeners, at
-// least minHeardMS, not held by a fake-stream flag), grouped per listener
-// and track so that a report can aggregate them per track, per artist and
-// per listener × artist.
+// least minHeardMS, not held by a fake-stream flag), of this node's tracks
+// and of remote tracks played through it, grouped per listener and track
+// so that a report can aggregate them per track, per artist and per
+// listener × artist.
 func (s *store) DailyListening(ctx context.Context, from, to time.Time, minHeardMS int64, fn func(nineten.DayListening) error) error {
 	const op = "sqlstore.DailyListening"
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT l.user_id, l.track_id, t.artist_id, COUNT(*), SUM(l.heard_ms) FROM listens l
+		SELECT l.user_id, l.track_id, t.artist_id, '' AS iri, '' AS payee, COUNT(*), SUM(l.heard_ms) FROM listens l
 		JOIN tracks t ON t.id = l.track_id
 		WHERE l.status = 'verified' AND l.user_id IS NOT NULL AND l.held = 0
 			AND l.started_at >= ? AND l.started_at < ? AND l.heard_ms >= ?
 		GROUP BY l.user_id, l.track_id, t.artist_id
-		ORDER BY l.user_id, l.track_id`, ms(from), ms(to), minHeardMS)
+		UNION ALL
+		SELECT l.user_id, 0, 0, rt.iri, rt.payee, COUNT(*), SUM(l.heard_ms) FROM remote_listens l
+		JOIN remote_tracks rt ON rt.id = l.remote_track_id
+		WHERE l.status = 'verified' AND l.user_id IS NOT NULL AND l.held = 0 AND rt.payee <> ''
+			AND l.started_at >= ? AND l.started_at < ? AND l.heard_ms >= ?
+		GROUP BY l.user_id, rt.iri, rt.payee
+		ORDER BY 1, 4, 2`, ms(from), ms(to), minHeardMS, ms(from), ms(to), minHeardMS)
 	if err != nil {
 		return dbError(op, err, "")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var d nineten.DayListening
-		if err := rows.Scan(&d.UserID, &d.TrackID, &d.ArtistID, &d.Listens, &d.HeardMS); err != nil {
+		if err := rows.Scan(&d.UserID, &d.TrackID, &d.ArtistID, &d.RemoteTrack, &d.Payee, &d.Listens, &d.HeardMS); err != nil {
 			return dbError(op, err, "")
 		}
 		if err := fn(d); err != nil {
