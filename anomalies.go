@@ -41,21 +41,31 @@ type AnomalyFlag struct {
 	Summary  string
 	Evidence map[string]int64 // the measurements behind it
 	Status   FlagStatus
-	// ListenIDs are the listens the flag holds (when saving); Listens,
-	// Listeners and Artists count and name what it holds (when reading).
-	ListenIDs  []ID
-	Listens    int
-	Listeners  []ID
-	Artists    []ID
-	CreatedAt  time.Time
-	ReviewedAt time.Time
-	ReviewedBy ID
+	// ListenIDs and RemoteListenIDs are the listens the flag holds, of
+	// this node's tracks and of other servers' tracks played here (when
+	// saving); Listens, Listeners and Artists count and name what it holds
+	// (when reading; Artists names this node's artists only).
+	ListenIDs       []ID
+	RemoteListenIDs []ID
+	Listens         int
+	Listeners       []ID
+	Artists         []ID
+	CreatedAt       time.Time
+	ReviewedAt      time.Time
+	ReviewedBy      ID
 }
 
 // DetectionListen is a verified listen of a logged-in listener with what
 // the detector needs to know about it. Network and Device are keyed hashes
 // (see ListenSession); empty when unknown.
+//
+// Remote marks a listen of another server's track played through this
+// node (one that pays an artist there): ListenID and TrackID are then ids
+// of its remote listen and remote track, and ArtistID stands for the
+// artist its server named as payee — the smallest id of the remote tracks
+// paying them, so that the same artist is the same number every run.
 type DetectionListen struct {
+	Remote        bool
 	ListenID      ID
 	UserID        ID
 	UserCreatedAt time.Time

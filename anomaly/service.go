@@ -51,9 +51,16 @@ func (s *Service) DetectDay(ctx context.Context, day time.Time) (int, error) {
 	day = midnight(day)
 	var ls []Listen
 	err := s.Store.DetectionListens(ctx, day.Add(-History), day.Add(24*time.Hour), func(d nineten.DetectionListen) error {
+		// The rules see a play of another server's track like any other;
+		// its ids are negated so that they never meet this node's (a
+		// subject "track:-4" is remote track 4).
+		sign := int64(1)
+		if d.Remote {
+			sign = -1
+		}
 		ls = append(ls, Listen{
-			ID: int64(d.ListenID), Listener: int64(d.UserID), Since: d.UserCreatedAt.UnixMilli(),
-			Track: int64(d.TrackID), Artist: int64(d.ArtistID), TrackMS: d.TrackMS,
+			ID: sign * int64(d.ListenID), Listener: int64(d.UserID), Since: d.UserCreatedAt.UnixMilli(),
+			Track: sign * int64(d.TrackID), Artist: sign * int64(d.ArtistID), TrackMS: d.TrackMS,
 			Start: d.StartedAt.UnixMilli(), HeardMS: d.HeardMS, Network: d.Network, Device: d.Device, Held: d.Held,
 		})
 		return nil
@@ -69,12 +76,16 @@ func (s *Service) DetectDay(ctx context.Context, day time.Time) (int, error) {
 	flags := make([]nineten.AnomalyFlag, len(found))
 	now := s.now()
 	for i, f := range found {
-		ids := make([]nineten.ID, len(f.Listens))
-		for j, id := range f.Listens {
-			ids[j] = nineten.ID(id)
+		var ids, remote []nineten.ID
+		for _, id := range f.Listens {
+			if id < 0 {
+				remote = append(remote, nineten.ID(-id))
+			} else {
+				ids = append(ids, nineten.ID(id))
+			}
 		}
 		flags[i] = nineten.AnomalyFlag{Rule: f.Rule, Subject: f.Subject, Day: day, Score: f.Score,
-			Summary: f.Summary, Evidence: f.Evidence, ListenIDs: ids, CreatedAt: now}
+			Summary: f.Summary, Evidence: f.Evidence, ListenIDs: ids, RemoteListenIDs: remote, CreatedAt: now}
 	}
 	created, err := s.Store.SaveAnomalyFlags(ctx, flags)
 	if err != nil {

@@ -14,11 +14,13 @@ import (
 
 // DetectionListens reads the session's heard time as well as the listen's:
 // a listen is saved when the player first claims the threshold, and the
-// rest of what it heard reaches only the session.
+// rest of what it heard reaches only the session. Listens of other
+// servers' tracks played here (those that pay someone) come with them,
+// from the remote tables, which keep the same tags per session.
 func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn func(nineten.DetectionListen) error) error {
 	const op = "sqlstore.DetectionListens"
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT l.id, l.user_id, u.created_at, l.track_id, t.artist_id, t.duration_ms, l.started_at,
+		SELECT 0, l.id, l.user_id, u.created_at, l.track_id, t.artist_id, t.duration_ms, l.started_at,
 			CASE WHEN ls.heard_ms > l.heard_ms THEN ls.heard_ms ELSE l.heard_ms END,
 			ls.network, ls.device, l.held
 		FROM listens l
@@ -26,18 +28,29 @@ func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn fun
 		JOIN tracks t ON t.id = l.track_id
 		JOIN users u ON u.id = l.user_id
 		WHERE l.status = 'verified' AND l.started_at >= ? AND l.started_at < ?
-		ORDER BY l.started_at, l.id`, ms(from), ms(to))
+		UNION ALL
+		SELECT 1, l.id, l.user_id, u.created_at, l.remote_track_id,
+			(SELECT MIN(o.id) FROM remote_tracks o WHERE o.payee = rt.payee), rt.duration_ms, l.started_at,
+			CASE WHEN ls.heard_ms > l.heard_ms THEN ls.heard_ms ELSE l.heard_ms END,
+			ls.network, ls.device, l.held
+		FROM remote_listens l
+		JOIN remote_listen_sessions ls ON ls.id = l.session_id
+		JOIN remote_tracks rt ON rt.id = l.remote_track_id
+		JOIN users u ON u.id = l.user_id
+		WHERE l.status = 'verified' AND rt.payee <> '' AND l.started_at >= ? AND l.started_at < ?
+		ORDER BY 8, 1, 2`, ms(from), ms(to), ms(from), ms(to))
 	if err != nil {
 		return dbError(op, err, "")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var d nineten.DetectionListen
+		var remote int
 		var created, started, held int64
-		if err := rows.Scan(&d.ListenID, &d.UserID, &created, &d.TrackID, &d.ArtistID, &d.TrackMS, &started, &d.HeardMS, &d.Network, &d.Device, &held); err != nil {
+		if err := rows.Scan(&remote, &d.ListenID, &d.UserID, &created, &d.TrackID, &d.ArtistID, &d.TrackMS, &started, &d.HeardMS, &d.Network, &d.Device, &held); err != nil {
 			return dbError(op, err, "")
 		}
-		d.UserCreatedAt, d.StartedAt, d.Held = fromMS(created), fromMS(started), held != 0
+		d.Remote, d.UserCreatedAt, d.StartedAt, d.Held = remote == 1, fromMS(created), fromMS(started), held != 0
 		if err := fn(d); err != nil {
 			return err
 		}
@@ -51,16 +64,41 @@ func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn fun
 // setHeld brings the held column of the listens that flags hold in step
 // with those flags: a confirmed flag excludes a listen for good, a flag
 // awaiting review holds it, and a listen only cleared flags hold counts.
-func setHeld(ctx context.Context, q querier, listens string, args ...any) error {
+// table is "listens" (with links in anomaly_flag_listens) or
+// "remote_listens" (anomaly_flag_remote_listens).
+func setHeld(ctx context.Context, q querier, table, listens string, args ...any) error {
+	links := map[string]string{"listens": "anomaly_flag_listens", "remote_listens": "anomaly_flag_remote_listens"}[table]
 	_, err := q.ExecContext(ctx, `
-		UPDATE listens SET held = CASE
-			WHEN EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN anomaly_flags f ON f.id = fl.flag_id
-				WHERE fl.listen_id = listens.id AND f.status = 'confirmed') THEN 2
-			WHEN EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN anomaly_flags f ON f.id = fl.flag_id
-				WHERE fl.listen_id = listens.id AND f.status = 'held') THEN 1
+		UPDATE `+table+` SET held = CASE
+			WHEN EXISTS (SELECT 1 FROM `+links+` fl JOIN anomaly_flags f ON f.id = fl.flag_id
+				WHERE fl.listen_id = `+table+`.id AND f.status = 'confirmed') THEN 2
+			WHEN EXISTS (SELECT 1 FROM `+links+` fl JOIN anomaly_flags f ON f.id = fl.flag_id
+				WHERE fl.listen_id = `+table+`.id AND f.status = 'held') THEN 1
 			ELSE 0 END
 		WHERE id IN (`+listens+`)`, args...)
 	return err
+}
+
+// linkListens makes flag id hold listens of table (see setHeld).
+func linkListens(ctx context.Context, q querier, table string, id int64, listens []nineten.ID) error {
+	links := map[string]string{"listens": "anomaly_flag_listens", "remote_listens": "anomaly_flag_remote_listens"}[table]
+	for chunk := range slices.Chunk(listens, batchRows) {
+		args := []any{id}
+		for _, l := range chunk {
+			args = append(args, int64(l))
+		}
+		_, err := q.ExecContext(ctx, `
+			INSERT INTO `+links+` (flag_id, listen_id)
+			SELECT CAST(? AS BIGINT), id FROM `+table+` WHERE id IN (`+placeholders(len(chunk))+`)
+			ON CONFLICT (flag_id, listen_id) DO NOTHING`, args...)
+		if err != nil {
+			return err
+		}
+		if err := setHeld(ctx, q, table, placeholders(len(chunk)), args[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *store) SaveAnomalyFlags(ctx context.Context, flags []nineten.AnomalyFlag) (int, error) {
@@ -94,21 +132,11 @@ func (s *store) SaveAnomalyFlags(ctx context.Context, flags []nineten.AnomalyFla
 			if err != nil {
 				return err
 			}
-			for chunk := range slices.Chunk(f.ListenIDs, batchRows) {
-				args := []any{id}
-				for _, l := range chunk {
-					args = append(args, int64(l))
-				}
-				_, err := q.ExecContext(ctx, `
-					INSERT INTO anomaly_flag_listens (flag_id, listen_id)
-					SELECT CAST(? AS BIGINT), id FROM listens WHERE id IN (`+placeholders(len(chunk))+`)
-					ON CONFLICT (flag_id, listen_id) DO NOTHING`, args...)
-				if err != nil {
-					return err
-				}
-				if err := setHeld(ctx, q, placeholders(len(chunk)), args[1:]...); err != nil {
-					return err
-				}
+			if err := linkListens(ctx, q, "listens", id, f.ListenIDs); err != nil {
+				return err
+			}
+			if err := linkListens(ctx, q, "remote_listens", id, f.RemoteListenIDs); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -129,8 +157,9 @@ func (s *store) AnomalyFlags(ctx context.Context, fq nineten.FlagQuery) ([]ninet
 		w.add(`f.rule = ?`, fq.Rule)
 	}
 	if fq.UserID != 0 {
-		w.add(`EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN listens l ON l.id = fl.listen_id
-			WHERE fl.flag_id = f.id AND l.user_id = ?)`, fq.UserID)
+		w.add(`(EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN listens l ON l.id = fl.listen_id
+			WHERE fl.flag_id = f.id AND l.user_id = ?) OR EXISTS (SELECT 1 FROM anomaly_flag_remote_listens fl
+			JOIN remote_listens l ON l.id = fl.listen_id WHERE fl.flag_id = f.id AND l.user_id = ?))`, fq.UserID, fq.UserID)
 	}
 	if fq.ArtistID != 0 {
 		w.add(`EXISTS (SELECT 1 FROM anomaly_flag_listens fl JOIN listens l ON l.id = fl.listen_id
@@ -150,7 +179,8 @@ func (s *store) AnomalyFlags(ctx context.Context, fq nineten.FlagQuery) ([]ninet
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT f.id, f.rule, f.subject, f.day, f.score, f.summary, f.evidence, f.status,
 			f.created_at, f.reviewed_at, coalesce(f.reviewed_by, 0),
-			(SELECT COUNT(*) FROM anomaly_flag_listens fl WHERE fl.flag_id = f.id)
+			(SELECT COUNT(*) FROM anomaly_flag_listens fl WHERE fl.flag_id = f.id) +
+			(SELECT COUNT(*) FROM anomaly_flag_remote_listens fl WHERE fl.flag_id = f.id)
 		FROM anomaly_flags f`+w.String()+`
 		ORDER BY f.score DESC, f.day DESC, f.id LIMIT `+fmt.Sprint(limit), w.args...)
 	if err != nil {
@@ -178,8 +208,11 @@ func (s *store) AnomalyFlags(ctx context.Context, fq nineten.FlagQuery) ([]ninet
 		return nil, dbError(op, err, "")
 	}
 	for i := range out {
-		if out[i].Listeners, err = s.ids(ctx, `SELECT DISTINCT l.user_id FROM anomaly_flag_listens fl
-			JOIN listens l ON l.id = fl.listen_id WHERE fl.flag_id = ? AND l.user_id IS NOT NULL ORDER BY l.user_id`, out[i].ID); err != nil {
+		if out[i].Listeners, err = s.ids(ctx, `SELECT l.user_id FROM anomaly_flag_listens fl
+			JOIN listens l ON l.id = fl.listen_id WHERE fl.flag_id = ? AND l.user_id IS NOT NULL
+			UNION SELECT l.user_id FROM anomaly_flag_remote_listens fl
+			JOIN remote_listens l ON l.id = fl.listen_id WHERE fl.flag_id = ? AND l.user_id IS NOT NULL
+			ORDER BY 1`, out[i].ID, out[i].ID); err != nil {
 			return nil, dbError(op, err, "")
 		}
 		if out[i].Artists, err = s.ids(ctx, `SELECT DISTINCT t.artist_id FROM anomaly_flag_listens fl
@@ -233,7 +266,10 @@ func (s *store) ReviewAnomalyFlags(ctx context.Context, ids []nineten.ID, status
 			}
 			n, _ := res.RowsAffected()
 			changed += int(n)
-			if err := setHeld(ctx, q, `SELECT listen_id FROM anomaly_flag_listens WHERE flag_id IN (`+placeholders(len(in))+`)`, in...); err != nil {
+			if err := setHeld(ctx, q, "listens", `SELECT listen_id FROM anomaly_flag_listens WHERE flag_id IN (`+placeholders(len(in))+`)`, in...); err != nil {
+				return err
+			}
+			if err := setHeld(ctx, q, "remote_listens", `SELECT listen_id FROM anomaly_flag_remote_listens WHERE flag_id IN (`+placeholders(len(in))+`)`, in...); err != nil {
 				return err
 			}
 		}

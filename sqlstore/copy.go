@@ -32,7 +32,7 @@ var copyTables = []string{
 	"reports",
 	"anomaly_flags", "anomaly_flag_listens", "anomaly_runs",
 	"statements", "statement_lines", "statement_conflicts", "supporters", "told_subscriptions",
-	"remote_tracks", "remote_listen_sessions", "remote_served_segments", "remote_listens",
+	"remote_tracks", "remote_listen_sessions", "remote_served_segments", "remote_listens", "anomaly_flag_remote_listens",
 	"peer_reviews", "disputes",
 }
 

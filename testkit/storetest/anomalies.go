@@ -176,6 +176,68 @@ var anomalyTests = []test{
 			e.Errorf("review back to held: got %v, want KindInvalid", err)
 		}
 	}},
+	// Plays of other servers' tracks through the node are seen, held and
+	// reviewed as this node's: the detector reads them (marked Remote, with
+	// their session's tags and a stable number for their artist), a flag
+	// holds them out of the day's listening and the totals, the listener
+	// sees the flag, and a review counts them again.
+	{"AnomalyFlags/HoldRemoteListens", func(e *env) {
+		f := e.anomalyFixture()
+		far := &nineten.RemoteTrack{IRI: "https://far.example/tracks/1", Payee: "far.example/5", DurationMS: 180_000}
+		e.ok(e.s.SaveRemoteTrack(e.ctx, far))
+		start := f.month.Add(5 * time.Hour)
+		s := &nineten.ListenSession{ID: nineten.RemoteSessionPrefix + "an-far", RemoteTrackID: far.ID, UserID: f.bob.ID,
+			StartedAt: start, HeardMS: 90_000, Network: "net-bob", Device: "dev-2"}
+		e.ok(e.s.CreateListenSession(e.ctx, s))
+		l := &nineten.Listen{SessionID: s.ID, RemoteTrackID: far.ID, UserID: f.bob.ID, StartedAt: start, HeardMS: 40_000,
+			Status: nineten.ListenVerified, VerifiedAt: start.Add(40 * time.Second)}
+		e.ok(e.s.SaveListen(e.ctx, l))
+
+		var remote []nineten.DetectionListen
+		e.ok(e.s.DetectionListens(e.ctx, f.month, f.month.AddDate(0, 0, 1), func(d nineten.DetectionListen) error {
+			if d.Remote {
+				remote = append(remote, d)
+			}
+			return nil
+		}))
+		if len(remote) != 1 || remote[0].ListenID != l.ID || remote[0].TrackID != far.ID || remote[0].ArtistID != far.ID ||
+			remote[0].HeardMS != 90_000 || remote[0].TrackMS != 180_000 || remote[0].Network != "net-bob" || remote[0].Device != "dev-2" || remote[0].Held {
+			e.Fatalf("remote listens the detector reads: %+v", remote)
+		}
+		daily := func() []nineten.DayListening {
+			var out []nineten.DayListening
+			e.ok(e.s.DailyListening(e.ctx, f.month, f.month.AddDate(0, 0, 1), 30_000, func(d nineten.DayListening) error {
+				out = append(out, d)
+				return nil
+			}))
+			return out
+		}
+		counted := []nineten.DayListening{
+			{UserID: f.ann.ID, TrackID: f.track, ArtistID: f.artist.ID, Listens: 3, HeardMS: 120_000},
+			{UserID: f.bob.ID, TrackID: f.track, ArtistID: f.artist.ID, Listens: 1, HeardMS: 40_000},
+			{UserID: f.bob.ID, RemoteTrack: far.IRI, Payee: far.Payee, Listens: 1, HeardMS: 40_000},
+		}
+		e.same("the day's listening with the remote listen", counted, daily())
+
+		_, err := e.s.SaveAnomalyFlags(e.ctx, []nineten.AnomalyFlag{{Rule: "device", Subject: "device:x", Day: f.month, Score: 70,
+			Summary: "shared", ListenIDs: f.listens[3:], RemoteListenIDs: []nineten.ID{l.ID}, CreatedAt: at(0)}})
+		e.ok(err)
+		e.same("the day's listening with bob's held", counted[:1], daily())
+		mine, err := e.s.AnomalyFlags(e.ctx, nineten.FlagQuery{UserID: f.bob.ID})
+		e.ok(err)
+		if len(mine) != 1 || mine[0].Listens != 2 || len(mine[0].Listeners) != 1 || mine[0].Listeners[0] != f.bob.ID {
+			e.Fatalf("bob's flags: %+v", mine)
+		}
+		holds, err := e.s.ListenHolds(e.ctx, nineten.HoldQuery{From: f.month, To: f.month.AddDate(0, 1, 0), MinHeardMS: 30_000})
+		e.ok(err)
+		e.same("the month's listens by hold", []nineten.ListenHoldCount{
+			{Hold: nineten.HoldNone, Listens: 3, HeardMS: 120_000},
+			{Hold: nineten.HoldReview, Listens: 2, HeardMS: 80_000},
+		}, holds)
+		_, err = e.s.ReviewAnomalyFlags(e.ctx, []nineten.ID{mine[0].ID}, nineten.FlagCleared, f.ann.ID, at(time.Hour))
+		e.ok(err)
+		e.same("the day's listening once cleared", counted, daily())
+	}},
 	{"DetectionRuns/RecordedPerDay", func(e *env) {
 		day := time.Date(2025, 6, 3, 0, 0, 0, 0, time.UTC)
 		got, err := e.s.DetectionRunAt(e.ctx, day)
