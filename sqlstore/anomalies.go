@@ -310,7 +310,8 @@ func (s *store) ListenHolds(ctx context.Context, q nineten.HoldQuery) ([]nineten
 	// Listens of other servers' tracks played here are held like this
 	// node's own (see DetectionListens), and count with them unless the
 	// query is about one artist of this node.
-	remote, args := "", w.args
+	var remote string
+	var args []any
 	if q.ArtistID != 0 {
 		w.add(`t.artist_id = ?`, q.ArtistID)
 		args = w.args
