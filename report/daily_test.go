@@ -98,8 +98,11 @@ func TestDailyKnownAnswer(t *testing.T) {
 			!slices.Equal(s.Tracks, wantTracks[:1]) || !slices.Equal(s.Artists, wantArtists[:1]) {
 			t.Fatalf("published summary = %+v", s)
 		}
-		// Nothing in the clear names a listener, a time or an address.
+		// Nothing in the clear names a listener, a time or an address. The
+		// signer and recipients are random keys, which may hold "T0" or
+		// "u1" by chance: they are left out of the search.
 		head := string(r.File[:strings.IndexByte(string(r.File), '\n')])
+		head = strings.NewReplacer(append([]string{f.Header.Signer, ""}, blanks(f.Header.Recipients)...)...).Replace(head)
 		for _, l := range d.Listening {
 			if strings.Contains(head, l.Listener) {
 				t.Fatalf("the header names pseudonym %s", l.Listener)
@@ -211,4 +214,13 @@ func TestDailyLeavesOutHeldListens(t *testing.T) {
 			t.Fatalf("the day once cleared: version %d, totals %+v, held %+v", r.Version, d.Totals, d.Held)
 		}
 	})
+}
+
+// blanks pairs each of rs with "" for a strings.Replacer that drops them.
+func blanks(rs []string) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r, "")
+	}
+	return out
 }
