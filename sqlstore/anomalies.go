@@ -29,15 +29,15 @@ func (s *store) DetectionListens(ctx context.Context, from, to time.Time, fn fun
 		JOIN users u ON u.id = l.user_id
 		WHERE l.status = 'verified' AND l.started_at >= ? AND l.started_at < ?
 		UNION ALL
-		SELECT 1, l.id, l.user_id, u.created_at, l.remote_track_id,
-			(SELECT MIN(o.id) FROM remote_tracks o WHERE o.payee = rt.payee), rt.duration_ms, l.started_at,
+		SELECT 1, l.id, l.user_id, u.created_at, l.remote_track_id, p.first, rt.duration_ms, l.started_at,
 			CASE WHEN ls.heard_ms > l.heard_ms THEN ls.heard_ms ELSE l.heard_ms END,
 			ls.network, ls.device, l.held
 		FROM remote_listens l
 		JOIN remote_listen_sessions ls ON ls.id = l.session_id
 		JOIN remote_tracks rt ON rt.id = l.remote_track_id
+		JOIN (SELECT payee, MIN(id) AS first FROM remote_tracks WHERE payee <> '' GROUP BY payee) p ON p.payee = rt.payee
 		JOIN users u ON u.id = l.user_id
-		WHERE l.status = 'verified' AND rt.payee <> '' AND l.started_at >= ? AND l.started_at < ?
+		WHERE l.status = 'verified' AND l.started_at >= ? AND l.started_at < ?
 		ORDER BY 8, 1, 2`, ms(from), ms(to), ms(from), ms(to))
 	if err != nil {
 		return dbError(op, err, "")
