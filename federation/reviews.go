@@ -137,12 +137,10 @@ func (f *Service) RequestReview(ctx context.Context, month nineten.Period) ([]ni
 		"attributedTo": f.url("/actor"), "published": timestamp(f.now()), "month": string(month), "node": f.LedgerNode,
 		"hash": m.Hash, "digest": fileDigest(m.File), "dailies": refs, "payoutDigest": payoutDigest(own.Payout),
 	}
-	var st nineten.SettlementStatement // signStatement keeps the signed document in it
-	if err := f.signStatement(ctx, &st, doc); err != nil {
+	signed, err := f.signNodeDoc(ctx, doc)
+	if err != nil {
 		return nil, nineten.E(op, err)
 	}
-	var signed any
-	_ = json.Unmarshal(st.Document, &signed)
 	asked, err := f.Store.Reviews(ctx, month, nineten.ReviewAsked)
 	if err != nil {
 		return nil, nineten.E(op, err)
@@ -382,12 +380,14 @@ func (rv ReportReviewer) Run(ctx context.Context, job *nineten.Job, _ func(int))
 		"attributedTo": f.url("/actor"), "published": timestamp(f.now()), "object": reportID, "month": month,
 		"reportHash": hash, "verdict": verdict, "findings": fs, "payoutDigest": payout,
 	}
-	var st nineten.SettlementStatement
-	if err := f.signStatement(ctx, &st, doc); err != nil {
+	signed, err := f.signNodeDoc(ctx, doc)
+	if err != nil {
 		return err
 	}
-	var signed any
-	_ = json.Unmarshal(st.Document, &signed)
+	attestation, err := json.Marshal(signed)
+	if err != nil {
+		return err
+	}
 	sender, err := f.peerNode(ctx, in.Peer)
 	if err != nil {
 		return err
@@ -398,7 +398,7 @@ func (rv ReportReviewer) Run(ctx context.Context, job *nineten.Job, _ func(int))
 		return err
 	}
 	r := nineten.PeerReview{Month: nineten.Period(month), Peer: in.Peer, Role: nineten.ReviewGiven, Status: status, ReportHash: hash,
-		Findings: findings, Attestation: st.Document, RequestedAt: job.CreatedAt, AnsweredAt: f.now()}
+		Findings: findings, Attestation: attestation, RequestedAt: job.CreatedAt, AnsweredAt: f.now()}
 	f.Log.InfoContext(ctx, "a peer's monthly report was reviewed", "peer", in.Peer, "month", month, "verdict", verdict, "findings", len(findings))
 	return f.Store.SaveReview(ctx, &r)
 }

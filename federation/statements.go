@@ -258,22 +258,33 @@ func (f *Service) sendStatement(ctx context.Context, period nineten.Period, paye
 // Integrity terms of the proof.
 var statementContext = []any{asContext, dataIntegrityContext, terms}
 
-// signStatement signs doc as the node, and keeps it and its digest in st.
-func (f *Service) signStatement(ctx context.Context, st *nineten.SettlementStatement, doc map[string]any) error {
+// signNodeDoc signs doc as the node (FEP-8b32) and returns it as it goes
+// on the wire: statements, monthly reports and attestations are all signed
+// so.
+func (f *Service) signNodeDoc(ctx context.Context, doc map[string]any) (map[string]any, error) {
 	k, err := f.Keys(ctx, nodeActorName)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Sign what the receiver will read: the document as it goes on the wire.
 	b, err := json.Marshal(doc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	wire, err := decodeDoc(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := signProof(wire, k.Ed25519, f.url("/actor")+"#ed25519-key", f.now()); err != nil {
+		return nil, err
+	}
+	return wire, nil
+}
+
+// signStatement signs doc as the node, and keeps it and its digest in st.
+func (f *Service) signStatement(ctx context.Context, st *nineten.SettlementStatement, doc map[string]any) error {
+	wire, err := f.signNodeDoc(ctx, doc)
+	if err != nil {
 		return err
 	}
 	if st.Digest, err = statementDigest(wire); err != nil {
