@@ -207,31 +207,49 @@ func (s *Service) SegmentServed(ctx context.Context, sessionID string, trackID n
 	if nineten.IsRemoteSession(sessionID) {
 		return nil
 	}
-	return s.segmentServed(ctx, op, sessionID, func(l *live) bool { return l.sess.TrackID == trackID }, file)
+	rendition, name, idx, ok := segmentFile(file)
+	if !ok {
+		return nil
+	}
+	l, err := s.servedTo(ctx, op, sessionID)
+	if l == nil || l.sess.TrackID != trackID {
+		return err
+	}
+	return s.segmentServed(ctx, op, l, sessionID, rendition, name, idx)
 }
 
-// segmentServed records a served segment file (a path under the HLS
-// directory) for a session, if match accepts the session.
-func (s *Service) segmentServed(ctx context.Context, op, sessionID string, match func(*live) bool, file string) error {
-	rendition, name := path.Split(file)
+// segmentFile splits a path under the HLS directory into its rendition,
+// file name and segment index; ok is false for anything but a media
+// segment.
+func segmentFile(file string) (rendition, name string, idx int, ok bool) {
+	rendition, name = path.Split(file)
 	rendition = strings.TrimSuffix(rendition, "/")
 	if rendition == "" || strings.Contains(rendition, "/") || !strings.HasPrefix(name, "seg") || !strings.HasSuffix(name, ".m4s") {
-		return nil
+		return "", "", 0, false
 	}
 	idx, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "seg"), ".m4s"))
 	if err != nil || idx < 0 {
-		return nil
+		return "", "", 0, false
 	}
+	return rendition, name, idx, true
+}
+
+// servedTo is the session a segment was served to, or nil (and no error)
+// when there is no such session.
+func (s *Service) servedTo(ctx context.Context, op, sessionID string) (*live, error) {
 	l, err := s.session(ctx, sessionID)
 	if err != nil {
 		if nineten.ErrorKind(err) == nineten.KindNotFound {
-			return nil
+			return nil, nil
 		}
-		return nineten.E(op, err)
+		return nil, nineten.E(op, err)
 	}
-	if !match(l) {
-		return nil
-	}
+	return l, nil
+}
+
+// segmentServed records that segment idx (file name) of a rendition was
+// served to session l.
+func (s *Service) segmentServed(ctx context.Context, op string, l *live, sessionID, rendition, name string, idx int) error {
 	segs, err := s.playlist(ctx, l.hlsDir+rendition+"/index.m3u8")
 	if err != nil {
 		return nineten.E(op, err)

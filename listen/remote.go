@@ -115,23 +115,19 @@ func (s *Service) RemoteSegmentServed(ctx context.Context, sessionID, key string
 	if !nineten.IsRemoteSession(sessionID) {
 		return nil
 	}
-	var file string
-	match := func(l *live) bool {
-		var ok bool
-		file, ok = strings.CutPrefix(key, l.hlsDir)
-		return ok
+	l, err := s.servedTo(ctx, op, sessionID)
+	if l == nil {
+		return err
 	}
-	l, err := s.session(ctx, sessionID)
-	if err != nil {
-		if nineten.ErrorKind(err) == nineten.KindNotFound {
-			return nil
-		}
-		return nineten.E(op, err)
-	}
-	if !match(l) {
+	file, ok := strings.CutPrefix(key, l.hlsDir)
+	if !ok {
 		return nil
 	}
-	return s.segmentServed(ctx, op, sessionID, match, file)
+	rendition, name, idx, ok := segmentFile(file)
+	if !ok {
+		return nil
+	}
+	return s.segmentServed(ctx, op, l, sessionID, rendition, name, idx)
 }
 
 // readPlaylist reads and parses a media playlist: from the blob store, or
