@@ -41,14 +41,7 @@ func TestClosedAccountsStillSettleTheirMonth(t *testing.T) {
 	one, oneSong := w.artist("one")
 	two, twoSong := w.artist("two")
 	ann, bob := w.user("ann"), w.user("bob")
-	for _, u := range []*nineten.User{ann, bob} {
-		if _, err := w.subs.SimulatedDeposit(ctx, u, 25_000_000); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.subs.Subscribe(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.subscribe(25_000_000, ann, bob)
 	if err := w.pay.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}

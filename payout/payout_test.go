@@ -55,6 +55,20 @@ func (w *world) user(name string) *nineten.User {
 	return u
 }
 
+// subscribe gives each user a simulated deposit of amount and subscribes
+// them.
+func (w *world) subscribe(amount nineten.Micro, users ...*nineten.User) {
+	w.t.Helper()
+	for _, u := range users {
+		if _, err := w.subs.SimulatedDeposit(w.t.Context(), u, amount); err != nil {
+			w.t.Fatal(err)
+		}
+		if _, err := w.subs.Subscribe(w.t.Context(), u); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
 func (w *world) artist(name string) (*nineten.Artist, *nineten.Track) {
 	w.t.Helper()
 	owner := w.user("owner-" + name)
@@ -266,12 +280,7 @@ func TestTickSettlesMonthsMissed(t *testing.T) {
 	one, oneSong := w.artist("one")
 	two, twoSong := w.artist("two")
 	ann := w.user("ann")
-	if _, err := w.subs.SimulatedDeposit(ctx, ann, 25_000_000); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.subs.Subscribe(ctx, ann); err != nil {
-		t.Fatal(err)
-	}
+	w.subscribe(25_000_000, ann)
 	w.listen(ann, oneSong, 200)
 	w.listen(ann, twoSong, 100)
 	artist := func(a *nineten.Artist) nineten.Micro {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	nineten "nineten.dev"
 	"nineten.dev/report"
 	"nineten.dev/seal"
 )
@@ -22,14 +21,7 @@ func TestSettlementPaysFromTheVerifiedMonthlyReport(t *testing.T) {
 	_, oneSong := w.artist("one")
 	_, twoSong := w.artist("two")
 	ann, bob := w.user("ann"), w.user("bob")
-	for _, u := range []*nineten.User{ann, bob} {
-		if _, err := w.subs.SimulatedDeposit(ctx, u, 30_000_000); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.subs.Subscribe(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w.subscribe(30_000_000, ann, bob)
 	if err := w.pay.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
