@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -58,14 +57,7 @@ func TestFakeStreamsReviewedInTheBrowser(t *testing.T) {
 	}
 
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(actx, actions...); err != nil {
-			t.Fatalf("browser: %v\nnode logs:\n%s", err, node.Logs())
-		}
-	}
+	run := stepper(t, ctx, 45*time.Second, node.Logs)
 	var summary, evidence string
 	run(
 		chromedp.Navigate(node.URL+"/app/login"),

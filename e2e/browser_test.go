@@ -56,6 +56,26 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// stepper returns what a browser test drives the page with: it runs the
+// actions in turn within timeout and, at the first that fails, stops the test
+// with that step's number, the page's text and the node's logs.
+func stepper(t *testing.T, ctx context.Context, timeout time.Duration, logs func() string) func(...chromedp.Action) {
+	return func(actions ...chromedp.Action) {
+		t.Helper()
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		for i, act := range actions {
+			if err := chromedp.Run(actx, act); err != nil {
+				var page string
+				pctx, stop := context.WithTimeout(ctx, 5*time.Second)
+				_ = chromedp.Run(pctx, chromedp.Evaluate(`document.body.innerText`, &page))
+				stop()
+				t.Fatalf("browser, step %d: %v\npage: %s\nnode logs:\n%s", i, err, page, logs())
+			}
+		}
+	}
+}
+
 // TestBrowserPlaysAndCountsOneListen logs in through the web app, plays a
 // track, checks that sound really comes out (the element's clock advances
 // and a WebAudio analyser hears a signal), that exactly one verified listen
@@ -74,14 +94,7 @@ func TestBrowserPlaysAndCountsOneListen(t *testing.T) {
 	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "lena", "password": "password-lena"}), 201, nil)
 
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(actx, actions...); err != nil {
-			t.Fatalf("browser: %v\nnode logs:\n%s", err, node.Logs())
-		}
-	}
+	run := stepper(t, ctx, 45*time.Second, node.Logs)
 	run(
 		chromedp.Navigate(node.URL+"/app/login"),
 		chromedp.WaitVisible(`[data-testid=login-username]`),

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -226,20 +225,7 @@ func TestBrowserRemoteSocialAndClosing(t *testing.T) {
 	}
 
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		for i, act := range actions {
-			if err := chromedp.Run(actx, act); err != nil {
-				var page string
-				pctx, stop := context.WithTimeout(ctx, 5*time.Second)
-				_ = chromedp.Run(pctx, chromedp.Evaluate(`document.body.innerText`, &page))
-				stop()
-				t.Fatalf("browser, step %d: %v\npage: %s\nA's logs:\n%s", i, err, page, a.Logs())
-			}
-		}
-	}
+	run := stepper(t, ctx, 45*time.Second, a.Logs)
 	pressed := func(testid string) chromedp.Action {
 		return chromedp.Poll(fmt.Sprintf(`document.querySelector('[data-testid=%s]')?.getAttribute('aria-pressed') === 'true'`, testid), nil, chromedp.WithPollingTimeout(10*time.Second))
 	}

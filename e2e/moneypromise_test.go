@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"slices"
@@ -128,14 +127,7 @@ func TestMoneyPromiseAcrossTwoNodes(t *testing.T) {
 	// In the browser: play the track on A, then the one on B from B's
 	// catalogue as A shows it; each counts once the node says so.
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 75*time.Second)
-		defer cancel()
-		if err := chromedp.Run(actx, actions...); err != nil {
-			t.Fatalf("browser: %v\nnode A logs:\n%s", err, a.Logs())
-		}
-	}
+	run := stepper(t, ctx, 75*time.Second, a.Logs)
 	goTo := func(path string) chromedp.Action {
 		return chromedp.Evaluate(fmt.Sprintf(`history.pushState(null, '', %q); dispatchEvent(new PopStateEvent('popstate'))`, path), nil)
 	}

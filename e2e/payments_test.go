@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"encoding/hex"
 	"fmt"
@@ -471,14 +470,7 @@ func TestBrowserRegistersWallet(t *testing.T) {
 	earn(t, n, artistID, lena)
 
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(actx, actions...); err != nil {
-			t.Fatalf("browser: %v\nnode logs:\n%s", err, n.Logs())
-		}
-	}
+	run := stepper(t, ctx, 45*time.Second, n.Logs)
 	aliceAddr := crypto.PubkeyToAddress(alice.PublicKey).Hex()
 	var shown, message string
 	run(

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -212,20 +211,7 @@ func TestBrowserProfilePictures(t *testing.T) {
 	})
 
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		for i, act := range actions {
-			if err := chromedp.Run(actx, act); err != nil {
-				var page string
-				pctx, stop := context.WithTimeout(ctx, 5*time.Second)
-				_ = chromedp.Run(pctx, chromedp.Evaluate(`document.body.innerText`, &page))
-				stop()
-				t.Fatalf("browser, step %d: %v\npage: %s", i, err, page)
-			}
-		}
-	}
+	run := stepper(t, ctx, 45*time.Second, a.Logs)
 	// loaded waits for a picture to be shown: fetched and decoded.
 	loaded := func(sel string) chromedp.Action {
 		return chromedp.Poll(fmt.Sprintf(`(() => { const i = document.querySelector(%q); return !!i && i.complete && i.naturalWidth > 0; })()`, sel), nil, chromedp.WithPollingTimeout(15*time.Second))

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -184,14 +183,7 @@ func TestBrowserPlaylist(t *testing.T) {
 	listener.must(listener.json("POST", "/api/v1/auth/signup", map[string]string{"username": "lena", "password": "password-lena"}), 201, nil)
 
 	ctx := browser(t)
-	run := func(actions ...chromedp.Action) {
-		t.Helper()
-		actx, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Run(actx, actions...); err != nil {
-			t.Fatalf("browser: %v\nnode logs:\n%s", err, node.Logs())
-		}
-	}
+	run := stepper(t, ctx, 45*time.Second, node.Logs)
 	visit := func(path string) chromedp.Action {
 		return chromedp.Evaluate(fmt.Sprintf(`history.pushState(null, '', %q); dispatchEvent(new PopStateEvent('popstate'))`, path), nil)
 	}
