@@ -160,9 +160,7 @@ func (f *Service) RequestReview(ctx context.Context, month nineten.Period) ([]ni
 			f.Log.WarnContext(ctx, "a cluster peer could not be asked to review the month", "peer", peer, "month", month, "err", err)
 			r.ReportHash = ""
 		} else {
-			act := map[string]any{"@context": statementContext, "id": f.url("/reports/"+m.ID) + "#create-" + randomID(), "type": "Create",
-				"actor": f.url("/actor"), "to": []any{peer}, "object": signed}
-			if err := f.deliver(ctx, nodeActorName, act, node.Inbox); err != nil {
+			if err := f.sendToNode(ctx, node, "Create", f.url("/reports/"+m.ID), signed); err != nil {
 				return nil, nineten.E(op, err)
 			}
 		}
@@ -392,9 +390,7 @@ func (rv ReportReviewer) Run(ctx context.Context, job *nineten.Job, _ func(int))
 	if err != nil {
 		return err
 	}
-	act := map[string]any{"@context": statementContext, "id": f.url("/reviews/"+month+"/"+hostOf(in.Peer)) + "#create-" + randomID(),
-		"type": "Create", "actor": f.url("/actor"), "to": []any{in.Peer}, "object": signed}
-	if err := f.deliver(ctx, nodeActorName, act, sender.Inbox); err != nil {
+	if err := f.sendToNode(ctx, sender, "Create", f.url("/reviews/"+month+"/"+hostOf(in.Peer)), signed); err != nil {
 		return err
 	}
 	r := nineten.PeerReview{Month: nineten.Period(month), Peer: in.Peer, Role: nineten.ReviewGiven, Status: status, ReportHash: hash,

@@ -346,11 +346,7 @@ func (f *Service) deliverStatement(ctx context.Context, st *nineten.SettlementSt
 	if err := json.Unmarshal(st.Document, &obj); err != nil {
 		return err
 	}
-	act := map[string]any{
-		"@context": statementContext, "id": st.ID + "#" + strings.ToLower(verb) + "-" + randomID(), "type": verb,
-		"actor": f.url("/actor"), "to": []any{st.Peer}, "object": obj,
-	}
-	if err := f.deliver(ctx, nodeActorName, act, peer.Inbox); err != nil {
+	if err := f.sendToNode(ctx, peer, verb, st.ID, obj); err != nil {
 		return err
 	}
 	if st.Status == nineten.StatementUndelivered {
@@ -358,6 +354,17 @@ func (f *Service) deliverStatement(ctx context.Context, st *nineten.SettlementSt
 	}
 	st.UpdatedAt = f.now()
 	return f.Store.SaveStatement(ctx, st)
+}
+
+// sendToNode queues a signed document (its id is id) in a Create or
+// Update from this node's actor to peer, a node actor: how statements,
+// monthly reports and attestations travel.
+func (f *Service) sendToNode(ctx context.Context, peer *nodeActorDoc, verb, id string, signed any) error {
+	act := map[string]any{
+		"@context": statementContext, "id": id + "#" + strings.ToLower(verb) + "-" + randomID(), "type": verb,
+		"actor": f.url("/actor"), "to": []any{peer.ID}, "object": signed,
+	}
+	return f.deliver(ctx, nodeActorName, act, peer.Inbox)
 }
 
 // receivedStatement is a statement read and checked by its receiver.
