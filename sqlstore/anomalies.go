@@ -207,39 +207,54 @@ func (s *store) AnomalyFlags(ctx context.Context, fq nineten.FlagQuery) ([]ninet
 	if err := rows.Err(); err != nil {
 		return nil, dbError(op, err, "")
 	}
-	for i := range out {
-		if out[i].Listeners, err = s.ids(ctx, `SELECT l.user_id FROM anomaly_flag_listens fl
-			JOIN listens l ON l.id = fl.listen_id WHERE fl.flag_id = ? AND l.user_id IS NOT NULL
-			UNION SELECT l.user_id FROM anomaly_flag_remote_listens fl
-			JOIN remote_listens l ON l.id = fl.listen_id WHERE fl.flag_id = ? AND l.user_id IS NOT NULL
-			ORDER BY 1`, out[i].ID, out[i].ID); err != nil {
-			return nil, dbError(op, err, "")
-		}
-		if out[i].Artists, err = s.ids(ctx, `SELECT DISTINCT t.artist_id FROM anomaly_flag_listens fl
-			JOIN listens l ON l.id = fl.listen_id JOIN tracks t ON t.id = l.track_id
-			WHERE fl.flag_id = ? ORDER BY t.artist_id`, out[i].ID); err != nil {
-			return nil, dbError(op, err, "")
-		}
+	if err := s.flagMembers(ctx, out); err != nil {
+		return nil, dbError(op, err, "")
 	}
 	return out, nil
 }
 
-// ids runs a query of one id column.
-func (s *store) ids(ctx context.Context, query string, args ...any) ([]nineten.ID, error) {
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+// flagMembers fills in the listeners and artists of flags: one query for
+// each over all the flags, not two per flag (a page holds up to 1000).
+func (s *store) flagMembers(ctx context.Context, flags []nineten.AnomalyFlag) error {
+	if len(flags) == 0 {
+		return nil
 	}
-	defer rows.Close()
-	var out []nineten.ID
-	for rows.Next() {
-		var id nineten.ID
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+	byID := make(map[nineten.ID]*nineten.AnomalyFlag, len(flags))
+	ids := make([]any, len(flags))
+	for i := range flags {
+		byID[flags[i].ID] = &flags[i]
+		ids[i] = int64(flags[i].ID)
+	}
+	in := placeholders(len(ids))
+	// pairs reads (flag, id) rows, ordered by flag then id, into add.
+	pairs := func(query string, args []any, add func(f *nineten.AnomalyFlag, id nineten.ID)) error {
+		rows, err := s.read.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
 		}
-		out = append(out, id)
+		defer rows.Close()
+		for rows.Next() {
+			var flag, id nineten.ID
+			if err := rows.Scan(&flag, &id); err != nil {
+				return err
+			}
+			add(byID[flag], id)
+		}
+		return rows.Err()
 	}
-	return out, rows.Err()
+	err := pairs(`SELECT fl.flag_id, l.user_id FROM anomaly_flag_listens fl
+		JOIN listens l ON l.id = fl.listen_id WHERE fl.flag_id IN (`+in+`) AND l.user_id IS NOT NULL
+		UNION SELECT fl.flag_id, l.user_id FROM anomaly_flag_remote_listens fl
+		JOIN remote_listens l ON l.id = fl.listen_id WHERE fl.flag_id IN (`+in+`) AND l.user_id IS NOT NULL
+		ORDER BY 1, 2`, slices.Concat(ids, ids),
+		func(f *nineten.AnomalyFlag, id nineten.ID) { f.Listeners = append(f.Listeners, id) })
+	if err != nil {
+		return err
+	}
+	return pairs(`SELECT DISTINCT fl.flag_id, t.artist_id FROM anomaly_flag_listens fl
+		JOIN listens l ON l.id = fl.listen_id JOIN tracks t ON t.id = l.track_id
+		WHERE fl.flag_id IN (`+in+`) ORDER BY 1, 2`, ids,
+		func(f *nineten.AnomalyFlag, id nineten.ID) { f.Artists = append(f.Artists, id) })
 }
 
 func (s *store) ReviewAnomalyFlags(ctx context.Context, ids []nineten.ID, status nineten.FlagStatus, by nineten.ID, at time.Time) (int, error) {
