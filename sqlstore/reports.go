@@ -63,20 +63,9 @@ func (s *store) Report(ctx context.Context, id string) (*nineten.StoredReport, e
 
 func (s *store) Reports(ctx context.Context, kind nineten.ReportKind, from, to string) ([]nineten.StoredReport, error) {
 	const op = "sqlstore.Reports"
-	rows, err := s.read.QueryContext(ctx, `SELECT `+reportCols+` FROM reports WHERE kind = ? AND day >= ? AND day <= ? ORDER BY day`, string(kind), from, to)
+	scan := func(row scanner) (*nineten.StoredReport, error) { return scanReport(row, nil) }
+	out, err := queryAll(ctx, s.read, scan, `SELECT `+reportCols+` FROM reports WHERE kind = ? AND day >= ? AND day <= ? ORDER BY day`, string(kind), from, to)
 	if err != nil {
-		return nil, dbError(op, err, "")
-	}
-	defer rows.Close()
-	var out []nineten.StoredReport
-	for rows.Next() {
-		r, err := scanReport(rows, nil)
-		if err != nil {
-			return nil, dbError(op, err, "")
-		}
-		out = append(out, *r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, dbError(op, err, "")
 	}
 	return out, nil
