@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"nineten.dev"
 )
@@ -152,16 +151,8 @@ func upsertStateQuery(rows int) string {
 }
 
 func buildUpsertState(rows int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO ledger_state (key, value) VALUES ")
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?)")
-	}
-	b.WriteString(" ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-	return b.String()
+	return "INSERT INTO ledger_state (key, value) VALUES " + rowsOf(rows, "(?, ?)") +
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 }
 
 // ledgerError classifies a failed statement of the ledger: a broken CHECK
