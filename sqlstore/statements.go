@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 
 	"nineten.dev"
 )
@@ -87,7 +86,7 @@ func (s *store) withLines(ctx context.Context, sts []nineten.SettlementStatement
 		args = append(args, st.ID)
 	}
 	rows, err := queryAll(ctx, s.read, scanLine, `SELECT statement_id, direction, artist, amount, paid_ref, paid_at, wallet
-		FROM statement_lines WHERE statement_id IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY artist`, args...)
+		FROM statement_lines WHERE statement_id IN (`+placeholders(len(args))+`) ORDER BY artist`, args...)
 	if err != nil {
 		return err
 	}
@@ -120,19 +119,19 @@ func (s *store) Statement(ctx context.Context, id string, dir nineten.StatementD
 
 func (s *store) Statements(ctx context.Context, f nineten.StatementFilter, p nineten.Page) ([]nineten.SettlementStatement, error) {
 	const op = "sqlstore.Statements"
-	where, args := []string{"1 = 1"}, []any{}
+	var w where
 	if f.Direction != "" {
-		where, args = append(where, "direction = ?"), append(args, f.Direction)
+		w.add("direction = ?", f.Direction)
 	}
 	if f.Period != "" {
-		where, args = append(where, "period = ?"), append(args, f.Period)
+		w.add("period = ?", f.Period)
 	}
 	if f.Status != "" {
-		where, args = append(where, "status = ?"), append(args, f.Status)
+		w.add("status = ?", f.Status)
 	}
 	limit, offset := window(p)
-	sts, err := queryAll(ctx, s.read, scanStatement, `SELECT `+statementCols+` FROM statements WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY period DESC, id, direction LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	sts, err := queryAll(ctx, s.read, scanStatement, `SELECT `+statementCols+` FROM statements`+w.String()+`
+		ORDER BY period DESC, id, direction LIMIT ? OFFSET ?`, append(w.args, limit, offset)...)
 	if err == nil {
 		err = s.withLines(ctx, sts)
 	}
