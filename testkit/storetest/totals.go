@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"fmt"
 	"time"
 
 	"nineten.dev"
@@ -20,35 +19,16 @@ var totalsTests = []test{
 		t1b := e.track(nineten.Track{ArtistID: a1.ID, Title: "B", DurationMS: 200_000})
 		t2 := e.track(nineten.Track{ArtistID: a2.ID, Title: "C", DurationMS: 200_000})
 		month := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-		n := 0
-		listen := func(u *nineten.User, anon string, tr *nineten.Track, start time.Time, heard int64, status nineten.ListenStatus) {
-			e.Helper()
-			n++
-			id := fmt.Sprintf("s%d", n)
-			var uid nineten.ID
-			if u != nil {
-				uid = u.ID
-			}
-			ls := &nineten.ListenSession{ID: id, TrackID: tr.ID, UserID: uid, AnonID: anon, StartedAt: start}
-			e.ok(e.s.CreateListenSession(e.ctx, ls))
-			l := &nineten.Listen{SessionID: id, TrackID: tr.ID, UserID: uid, AnonID: anon, StartedAt: start, HeardMS: heard, Status: status}
-			if status == nineten.ListenVerified {
-				l.VerifiedAt = start.Add(time.Duration(heard) * time.Millisecond)
-			} else {
-				l.Reason = "test"
-			}
-			e.ok(e.s.SaveListen(e.ctx, l))
-		}
 		in := month.Add(36 * time.Hour)
-		listen(ann, "", t1, month, 40_000, nineten.ListenVerified)                        // first instant of the month counts
-		listen(ann, "", t1b, in, 100_000, nineten.ListenVerified)                         // same artist, other track
-		listen(ann, "", t2, in, 30_000, nineten.ListenVerified)                           // exactly the minimum
-		listen(ann, "", t2, in, 29_999, nineten.ListenVerified)                           // too short
-		listen(ann, "", t2, in, 90_000, nineten.ListenUnverified)                         // not verified
-		listen(ann, "", t1, month.Add(-time.Millisecond), 90_000, nineten.ListenVerified) // the month before
-		listen(ann, "", t1, month.AddDate(0, 1, 0), 90_000, nineten.ListenVerified)       // the month after
-		listen(nil, "browser-1", t1, in, 90_000, nineten.ListenVerified)                  // anonymous
-		listen(bob, "", t2, in, 60_000, nineten.ListenVerified)
+		e.listenAt(ann, t1, month, 40_000, nineten.ListenVerified)                        // first instant of the month counts
+		e.listenAt(ann, t1b, in, 100_000, nineten.ListenVerified)                         // same artist, other track
+		e.listenAt(ann, t2, in, 30_000, nineten.ListenVerified)                           // exactly the minimum
+		e.listenAt(ann, t2, in, 29_999, nineten.ListenVerified)                           // too short
+		e.listenAt(ann, t2, in, 90_000, nineten.ListenUnverified)                         // not verified
+		e.listenAt(ann, t1, month.Add(-time.Millisecond), 90_000, nineten.ListenVerified) // the month before
+		e.listenAt(ann, t1, month.AddDate(0, 1, 0), 90_000, nineten.ListenVerified)       // the month after
+		e.listenAt(nil, t1, in, 90_000, nineten.ListenVerified)                           // anonymous
+		e.listenAt(bob, t2, in, 60_000, nineten.ListenVerified)
 
 		q := nineten.TotalsQuery{From: month, To: month.AddDate(0, 1, 0), MinHeardMS: 30_000}
 		var got []nineten.ListenerArtistTotal
