@@ -173,7 +173,7 @@ func (s *Server) earnings(w http.ResponseWriter, r *http.Request) error {
 	out := earningsJSON{Items: []artistEarningsJSON{}}
 	byAccount := map[string]*artistEarningsJSON{}
 	for _, a := range artists {
-		ref := s.artistRef(a.ID)
+		ref := s.artistAccount(a.ID)
 		bal, err := s.Subscriptions.Ledger.Balance(r.Context(), nineten.AccountArtist, ref)
 		if err != nil {
 			return err

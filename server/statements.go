@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -240,11 +239,6 @@ func (s *Server) remoteEarnings(r *http.Request, artist string) ([]remoteEarning
 		e.Months = append(e.Months, remoteMonthEarningsJSON{Period: l.Period, Amount: l.Amount, PaidRef: l.PaidRef})
 	}
 	return out, nil
-}
-
-// artistRef is how the ledger names an artist of this node.
-func (s *Server) artistRef(id nineten.ID) string {
-	return s.Subscriptions.Node + "/" + strconv.FormatInt(int64(id), 10)
 }
 
 func (s *Server) statementRoutes() []route {
