@@ -323,6 +323,11 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, key, ctype, c
 		return 0, false
 	}
 	defer b.Close()
+	return serveOpened(w, r, b, ctype, cache), true
+}
+
+// serveOpened serves an open blob with its validators and returns its size.
+func serveOpened(w http.ResponseWriter, r *http.Request, b nineten.Blob, ctype, cache string) int64 {
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cache)
@@ -337,7 +342,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, key, ctype, c
 		content = f.OSFile()
 	}
 	http.ServeContent(w, r, "", b.ModTime(), content)
-	return b.Size(), true
+	return b.Size()
 }
 
 func mediaType(file string) string {

@@ -90,9 +90,9 @@ func (s *Server) serveRemote(w http.ResponseWriter, r *http.Request, key string)
 		}
 		return 0, false
 	}
-	b.Close()
+	defer b.Close()
 	allowCrossOrigin(w)
-	return s.serveBlob(w, r, key, mediaType(key), "no-cache")
+	return serveOpened(w, r, b, mediaType(key), "no-cache"), true
 }
 
 func cmpType(ctype, p string) string {
