@@ -985,12 +985,8 @@ func (s *Server) adminPayOutClosed(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	out := moneyTxList{Items: []moneyTxJSON{}}
-	for _, tx := range txs {
-		var amount nineten.Micro
-		for _, in := range tx.Inputs {
-			amount += in.Amount
-		}
-		out.Items = append(out.Items, moneyTxJSON{Seq: tx.Seq, Op: tx.Op, Ref: tx.Ref, Amount: amount})
+	for i := range txs {
+		out.Items = append(out.Items, toMoneyTx(&txs[i]))
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil

@@ -42,6 +42,16 @@ type moneyTxJSON struct {
 	Amount nineten.Micro `json:"amount"`
 }
 
+// toMoneyTx is a recorded transaction; its amount is what its inputs
+// debited (its outputs credit the same).
+func toMoneyTx(tx *nineten.MoneyTx) moneyTxJSON {
+	var amount nineten.Micro
+	for _, l := range tx.Inputs {
+		amount += l.Amount
+	}
+	return moneyTxJSON{Seq: tx.Seq, Op: tx.Op, Ref: tx.Ref, Amount: amount}
+}
+
 type settleInput struct {
 	Period nineten.Period `json:"period"`
 	DryRun bool           `json:"dry_run"`

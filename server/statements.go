@@ -171,11 +171,7 @@ func (s *Server) remotePayout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var amount nineten.Micro
-	for _, l := range tx.Inputs {
-		amount += l.Amount
-	}
-	writeJSON(w, http.StatusCreated, moneyTxJSON{Seq: tx.Seq, Op: tx.Op, Ref: tx.Ref, Amount: amount})
+	writeJSON(w, http.StatusCreated, toMoneyTx(&tx))
 	return nil
 }
 
